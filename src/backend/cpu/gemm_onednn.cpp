@@ -1,0 +1,81 @@
+// GEMM through oneDNN: f32 via dnnl_sgemm, bf16 x bf16 -> f32 via the matmul primitive
+// (oneDNN caches primitives by shape, so repeated shapes cost no re-creation).
+#include <omp.h>
+
+#include <dnnl.hpp>
+#include <string>
+
+#include "backend/cpu/isa_kernels.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace anymal::cpu {
+
+namespace {
+
+// oneDNN runs on OpenMP threads: size them like the caller's pool, so the process never uses
+// more threads than --threads asked for.
+void match_omp_threads() {
+  ThreadPool* pool = current_thread_pool();
+  int want = pool ? pool->size() : 1;
+  if (omp_get_max_threads() != want) omp_set_num_threads(want);
+}
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);  // library handle, immutable
+  return engine;
+}
+
+void bf16_matmul(const MatmulParams& p, const void* a, const void* b, float* c) {
+  using dt = dnnl::memory::data_type;
+  using dims = dnnl::memory::dims;
+  int64_t ba = p.stride_a == 0 ? 1 : p.batch, bb = p.stride_b == 0 ? 1 : p.batch;
+  // Logical A is [batch, m, k]; stored row-major [m, k] (lda) or transposed [k, m] (lda).
+  dims a_strides = p.trans_a ? dims{p.stride_a, 1, p.lda} : dims{p.stride_a, p.lda, 1};
+  dims b_strides = p.trans_b ? dims{p.stride_b, 1, p.ldb} : dims{p.stride_b, p.ldb, 1};
+  dnnl::memory::desc a_md({ba, p.m, p.k}, dt::bf16, a_strides);
+  dnnl::memory::desc b_md({bb, p.k, p.n}, dt::bf16, b_strides);
+  dnnl::memory::desc c_md({p.batch, p.m, p.n}, dt::f32, dims{p.stride_c, p.ldc, 1});
+  dnnl::primitive_attr attr;
+  if (p.accumulate) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
+  }
+  const dnnl::engine& eng = cpu_engine();
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), attr, eng);
+  dnnl::memory am(a_md, eng, const_cast<void*>(a)), bm(b_md, eng, const_cast<void*>(b)),
+      cm(c_md, eng, c);
+  dnnl::stream stream(eng);
+  dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  stream.wait();
+}
+
+}  // namespace
+
+void onednn_matmul(const MatmulParams& p, const void* a, const void* b, float* c) {
+  if (p.m == 0 || p.n == 0) return;
+  if (p.k == 0) {
+    if (!p.accumulate)
+      for (int64_t bt = 0; bt < p.batch; ++bt)
+        for (int64_t i = 0; i < p.m; ++i) std::fill(c + bt * p.stride_c + i * p.ldc, c + bt * p.stride_c + i * p.ldc + p.n, 0.0f);
+    return;
+  }
+  match_omp_threads();
+  try {
+    if (p.dtype == DType::bf16) return bf16_matmul(p, a, b, c);
+    const float* af = static_cast<const float*>(a);
+    const float* bf = static_cast<const float*>(b);
+    for (int64_t bt = 0; bt < p.batch; ++bt) {
+      dnnl_status_t st = dnnl_sgemm(p.trans_a ? 'T' : 'N', p.trans_b ? 'T' : 'N', p.m, p.n, p.k,
+                                    1.0f, af + bt * p.stride_a, p.lda, bf + bt * p.stride_b,
+                                    p.ldb, p.accumulate ? 1.0f : 0.0f, c + bt * p.stride_c, p.ldc);
+      if (st != dnnl_success)
+        throw_error(ErrorKind::internal, "oneDNN sgemm failed with status " + std::to_string(int(st)));
+    }
+  } catch (const dnnl::error& e) {
+    throw_error(ErrorKind::internal, std::string("oneDNN matmul failed: ") + e.what());
+  }
+}
+
+}  // namespace anymal::cpu

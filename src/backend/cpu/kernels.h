@@ -1,0 +1,111 @@
+// The CPU kernel table: one entry per op that has a fast path, all on contiguous f32 buffers
+// (matmul also takes bf16). Ops (src/ops) convert and lay out their operands, then call
+// cpu_kernels().fn(...). Every entry exists in every variant:
+//
+//   reference — plain loops, written to be obviously right (the oracle of the op tests)
+//   scalar    — the optimized algorithms with 1-wide vectors (for CPUs without AVX2)
+//   avx2      — the same algorithms, 8-wide (AVX2 + FMA)
+//   avx512    — 16-wide (AVX-512F/BW/DQ/VL); GEMM through oneDNN in all but reference
+//
+// The best variant the CPU supports is chosen at run time; KernelVariantScope overrides it for
+// the calling thread (the op-consistency test and benchmarks run every variant).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+
+namespace anymal::cpu {
+
+enum class KernelVariant { reference, scalar, avx2, avx512 };
+enum class BinaryOp { add, sub, mul, div };
+enum class UnaryOp { gelu_tanh, gelu_erf, quick_gelu, silu };
+
+const char* variant_name(KernelVariant v);
+
+// C[b] = op(A[b]) · op(B[b]) for b in [0, batch); row-major; op(X) = X or Xᵀ.
+// Per-batch element offsets are stride_a/b/c elements (0 broadcasts one matrix to all).
+struct MatmulParams {
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  bool trans_a = false, trans_b = false;
+  int64_t lda = 0, ldb = 0, ldc = 0;  // leading dims of the stored (untransposed) matrices
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0;
+  DType dtype = DType::f32;  // of A and B: f32 or bf16; C is always f32
+  bool accumulate = false;   // C += instead of C =
+};
+
+// Scaled-dot-product attention over layout [batch, tokens, heads, head_dim] (contiguous).
+// Query head h reads kv head h / (n_head / n_kv_head) (GQA/MQA). With `causal`, query i may see
+// keys j <= i + (n_kv - n_q) (aligned to the end, as with a KV cache). `mask` is an optional
+// additive [n_q, n_kv] matrix shared by all batches and heads.
+struct AttentionParams {
+  int64_t batch = 1, n_q = 0, n_kv = 0, n_head = 1, n_kv_head = 1, head_dim = 0;
+  float scale = 1.0f;
+  bool causal = false;
+  const float* mask = nullptr;  // [n_q, n_kv] or null
+};
+
+struct CpuKernels {
+  KernelVariant variant;
+  // out[i] = a[i] op b[i % m]; n % m == 0 (m == n: same shape; m == 1: scalar; else rows).
+  void (*binary)(BinaryOp op, const float* a, int64_t n, const float* b, int64_t m, float* out);
+  void (*unary)(UnaryOp op, const float* x, float* y, int64_t n);
+  // gx = gy * f'(x)
+  void (*unary_backward)(UnaryOp op, const float* x, const float* gy, float* gx, int64_t n);
+  // out = silu(gate) * up
+  void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
+  void (*swiglu_backward)(const float* gate, const float* up, const float* gout, float* ggate,
+                          float* gup, int64_t n);
+  // Row-wise over [rows, cols]; w (and b) are [cols] or null.
+  void (*rms_norm)(const float* x, const float* w, float* y, int64_t rows, int64_t cols,
+                   float eps);
+  // gw (may be null) receives the sum over rows (overwritten).
+  void (*rms_norm_backward)(const float* x, const float* w, const float* gy, float* gx,
+                            float* gw, int64_t rows, int64_t cols, float eps);
+  void (*layer_norm)(const float* x, const float* w, const float* b, float* y, int64_t rows,
+                     int64_t cols, float eps);
+  void (*layer_norm_backward)(const float* x, const float* w, const float* gy, float* gx,
+                              float* gw, float* gb, int64_t rows, int64_t cols, float eps);
+  // Row-wise softmax of [rows, cols]. causal_q > 0: rows are grouped in matrices of causal_q
+  // query rows; row i of a group sees columns j <= i + (cols - causal_q), the rest are 0.
+  void (*softmax)(const float* x, float* y, int64_t rows, int64_t cols, int64_t causal_q);
+  void (*softmax_backward)(const float* y, const float* gy, float* gx, int64_t rows,
+                           int64_t cols);
+  // Per row: lse[r] = logsumexp(logits[r]); loss[r] = lse - logits[r][t] (0 when ignored).
+  void (*cross_entropy)(const float* logits, const int32_t* targets, float* loss, float* lse,
+                        int64_t rows, int64_t cols, int32_t ignore_index);
+  // glogits[r] = (softmax(logits[r]) - onehot(t)) * gscale (0 rows where ignored).
+  void (*cross_entropy_backward)(const float* logits, const int32_t* targets, const float* lse,
+                                 float gscale, float* glogits, int64_t rows, int64_t cols,
+                                 int32_t ignore_index);
+  // out [B,n_q,H,D]; lse [B,H,n_q] (log-sum-exp of each query's scaled scores, for backward).
+  void (*attention)(const AttentionParams& p, const float* q, const float* k, const float* v,
+                    float* out, float* lse);
+  // gk/gv are overwritten (not accumulated).
+  void (*attention_backward)(const AttentionParams& p, const float* q, const float* k,
+                             const float* v, const float* out, const float* lse,
+                             const float* gout, float* gq, float* gk, float* gv);
+  void (*matmul)(const MatmulParams& p, const void* a, const void* b, float* c);
+  // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).
+  void (*to_f32)(DType from, const void* src, float* dst, int64_t n);
+  void (*from_f32)(DType to, const float* src, void* dst, int64_t n);
+};
+
+const CpuKernels& kernels_for(KernelVariant v);
+bool variant_supported(KernelVariant v);
+std::vector<KernelVariant> supported_variants();  // reference first
+KernelVariant best_variant();
+const CpuKernels& cpu_kernels();  // the calling thread's active table
+
+class KernelVariantScope {
+ public:
+  explicit KernelVariantScope(KernelVariant v);
+  ~KernelVariantScope();
+
+ private:
+  int previous_;
+};
+
+
+}  // namespace anymal::cpu

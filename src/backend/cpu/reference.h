@@ -1,0 +1,36 @@
+// The reference variant of every CPU kernel (see kernels.h for the contracts): plain loops,
+// single-threaded, written to be read and trusted.
+#pragma once
+
+#include "backend/cpu/kernels.h"
+
+namespace anymal::cpu::reference {
+
+void binary(BinaryOp op, const float* a, int64_t n, const float* b, int64_t m, float* out);
+void unary(UnaryOp op, const float* x, float* y, int64_t n);
+void unary_backward(UnaryOp op, const float* x, const float* gy, float* gx, int64_t n);
+void swiglu(const float* gate, const float* up, float* out, int64_t n);
+void swiglu_backward(const float* gate, const float* up, const float* gout, float* ggate,
+                     float* gup, int64_t n);
+void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t cols, float eps);
+void rms_norm_backward(const float* x, const float* w, const float* gy, float* gx, float* gw,
+                       int64_t rows, int64_t cols, float eps);
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t rows,
+                int64_t cols, float eps);
+void layer_norm_backward(const float* x, const float* w, const float* gy, float* gx, float* gw,
+                         float* gb, int64_t rows, int64_t cols, float eps);
+void softmax(const float* x, float* y, int64_t rows, int64_t cols, int64_t causal_q);
+void softmax_backward(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols);
+void cross_entropy(const float* logits, const int32_t* targets, float* loss, float* lse,
+                   int64_t rows, int64_t cols, int32_t ignore_index);
+void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
+                            float gscale, float* glogits, int64_t rows, int64_t cols,
+                            int32_t ignore_index);
+void attention(const AttentionParams& p, const float* q, const float* k, const float* v,
+               float* out, float* lse);
+void attention_backward(const AttentionParams& p, const float* q, const float* k, const float* v,
+                        const float* out, const float* lse, const float* gout, float* gq,
+                        float* gk, float* gv);
+void matmul(const MatmulParams& p, const void* a, const void* b, float* c);
+
+}  // namespace anymal::cpu::reference

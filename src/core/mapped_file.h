@@ -1,0 +1,30 @@
+// A read-only memory mapping of a whole file. Tensors loaded from GGUF point into it
+// (Storage::view_of) so weights are used in place, never copied.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace anymal {
+
+class MappedFile {
+ public:
+  // Throws io with the path and the OS reason when the file cannot be opened or mapped.
+  static std::shared_ptr<MappedFile> open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+}  // namespace anymal

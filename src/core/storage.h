@@ -1,0 +1,37 @@
+// Storage: the bytes behind one or more Tensors, shared by refcount (shared_ptr).
+// Either owned (64-byte aligned heap) or a read-only window into a MappedFile.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/mapped_file.h"
+
+namespace anymal {
+
+class Storage {
+ public:
+  // Owned, 64-byte aligned, zero-initialized.
+  static std::shared_ptr<Storage> allocate(size_t bytes);
+  // Borrowed window [offset, offset+bytes) of a mapping; keeps the mapping alive.
+  // Throws invalid_input when the window lies outside the file.
+  static std::shared_ptr<Storage> view_of(std::shared_ptr<MappedFile> file, size_t offset,
+                                          size_t bytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  uint8_t* data() { return data_; }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool read_only() const { return file_ != nullptr; }
+
+ private:
+  Storage() = default;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::shared_ptr<MappedFile> file_;
+};
+
+}  // namespace anymal
