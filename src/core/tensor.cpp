@@ -90,7 +90,7 @@ bool Tensor::is_contiguous() const {
 }
 
 std::vector<float> Tensor::to_floats() const {
-  std::vector<float> out(size_t(numel()));
+  std::vector<float> out(static_cast<size_t>(numel()));
   const uint8_t* base = impl_->storage->data();
   DType t = dtype();
   for_each_index(shape(), strides(), offset(),
@@ -100,7 +100,7 @@ std::vector<float> Tensor::to_floats() const {
 
 std::vector<int32_t> Tensor::to_ints() const {
   if (dtype() != DType::i32) throw_error(ErrorKind::invalid_input, "to_ints: tensor is " + str());
-  std::vector<int32_t> out(size_t(numel()));
+  std::vector<int32_t> out(static_cast<size_t>(numel()));
   const int32_t* base = reinterpret_cast<const int32_t*>(impl_->storage->data());
   for_each_index(shape(), strides(), offset(),
                  [&](int64_t i, int64_t pos) { out[size_t(i)] = base[pos]; });

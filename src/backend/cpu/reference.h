@@ -34,3 +34,21 @@ void attention_backward(const AttentionParams& p, const float* q, const float* k
 void matmul(const MatmulParams& p, const void* a, const void* b, float* c);
 
 }  // namespace anymal::cpu::reference
+
+// Kernels with only a reference variant (data movement and cheap elementwise).
+namespace anymal::cpu::reference {
+
+// x, y: [B, T, H, D]; pos: [T]. inverse rotates by -θ (the vjp).
+void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t tokens,
+          int64_t heads, int64_t dim, int64_t n_rot, float base, bool neox, bool inverse);
+// out[i] = table[ids[i]] rows of width `dim`; ids already validated.
+void gather_rows(const float* table, const int32_t* ids, int64_t n, int64_t dim, float* out);
+// table[ids[i]] += src[i] (the vjp of gather_rows); table must be zeroed by the caller.
+void scatter_add_rows(const float* src, const int32_t* ids, int64_t n, int64_t dim, float* table);
+// img [B, C, H, W] -> patches [B, (H/P)*(W/P), C*P*P], feature order (c, py, px); and back.
+void patchify(const float* img, float* patches, int64_t batch, int64_t channels, int64_t height,
+              int64_t width, int64_t patch);
+void unpatchify(const float* patches, float* img, int64_t batch, int64_t channels, int64_t height,
+                int64_t width, int64_t patch);
+
+}  // namespace anymal::cpu::reference
