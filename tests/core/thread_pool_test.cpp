@@ -1,0 +1,47 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+using namespace anymal;
+
+TEST(ThreadPool, CoversEveryIndexOnce) {
+  ThreadPool pool(4);
+  ThreadPoolScope scope(&pool);
+  std::vector<std::atomic<int>> hits(10007);
+  parallel_for(10007, 3, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) hits[size_t(i)]++;
+  });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+}
+
+TEST(ThreadPool, RethrowsTheFirstError) {
+  ThreadPool pool(3);
+  ThreadPoolScope scope(&pool);
+  EXPECT_THROW(parallel_for(1000, 1,
+                            [&](int64_t lo, int64_t) {
+                              if (lo >= 500) throw_error(ErrorKind::invalid_input, "boom");
+                            }),
+               Error);
+  std::atomic<int64_t> sum{0};  // still usable afterwards
+  parallel_for(100, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) sum += i;
+  });
+  EXPECT_EQ(sum.load(), 4950);
+}
+
+TEST(ThreadPool, NestedRegionsRunInline) {
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  std::atomic<int64_t> total{0};
+  parallel_for(8, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i)
+      parallel_for(10, 1, [&](int64_t a, int64_t b) { total += b - a; });
+  });
+  EXPECT_EQ(total.load(), 80);
+}
+
+TEST(ThreadPool, PhysicalCoresIsPositive) { EXPECT_GE(physical_core_count(), 1); }
