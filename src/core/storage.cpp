@@ -9,7 +9,7 @@
 
 namespace anymal {
 
-std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
+std::shared_ptr<Storage> Storage::allocate(size_t bytes, bool zero) {
   std::shared_ptr<Storage> s(new Storage());
   size_t rounded = (bytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
@@ -17,7 +17,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
   if (!p)
     throw_error(ErrorKind::invalid_input, "out of memory allocating " + std::to_string(bytes) +
                                               " bytes for a tensor");
-  std::memset(p, 0, rounded);
+  if (zero) std::memset(p, 0, rounded);
   s->data_ = static_cast<uint8_t*>(p);
   s->size_ = bytes;
   return s;

@@ -12,8 +12,8 @@ namespace anymal {
 
 class Storage {
  public:
-  // Owned, 64-byte aligned, zero-initialized.
-  static std::shared_ptr<Storage> allocate(size_t bytes);
+  // Owned, 64-byte aligned; zero-filled when `zero`, else uninitialized.
+  static std::shared_ptr<Storage> allocate(size_t bytes, bool zero);
   // Borrowed window [offset, offset+bytes) of a mapping; keeps the mapping alive.
   // Throws invalid_input when the window lies outside the file.
   static std::shared_ptr<Storage> view_of(std::shared_ptr<MappedFile> file, size_t offset,

@@ -25,14 +25,19 @@ void store_float(uint8_t* base, DType t, int64_t i, float v) {
 
 }  // namespace
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+namespace {
+Tensor allocate(const Shape& shape, DType dtype, bool zero) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = Storage::allocate(size_t(shape.numel()) * dtype_size(dtype));
+  impl->storage = Storage::allocate(size_t(shape.numel()) * dtype_size(dtype), zero);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape, DType dtype) { return allocate(shape, dtype, false); }
+Tensor Tensor::zeros(const Shape& shape, DType dtype) { return allocate(shape, dtype, true); }
 
 Tensor Tensor::full(const Shape& shape, float value, DType dtype) {
   Tensor t = empty(shape, dtype);

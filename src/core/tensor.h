@@ -42,8 +42,9 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // Creation: owned, contiguous storage.
-  static Tensor empty(const Shape& shape, DType dtype = DType::f32);  // zero-filled
-  static Tensor zeros(const Shape& shape, DType dtype = DType::f32) { return empty(shape, dtype); }
+  // Uninitialized: for outputs a kernel overwrites entirely.
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32);
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
   static Tensor full(const Shape& shape, float value, DType dtype = DType::f32);
   static Tensor from_floats(const std::vector<float>& values, const Shape& shape,
                             DType dtype = DType::f32);

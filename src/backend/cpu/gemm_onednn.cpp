@@ -30,12 +30,16 @@ void bf16_matmul(const MatmulParams& p, const void* a, const void* b, float* c) 
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
   int64_t ba = p.stride_a == 0 ? 1 : p.batch, bb = p.stride_b == 0 ? 1 : p.batch;
+  // A batch of one gets the dense batch stride: oneDNN's fast kernels only recognize plain
+  // layouts, and a stride-0 batch dim makes it fall back to its reference kernel (~1000x slower).
+  int64_t sa = ba == 1 ? p.m * p.k : p.stride_a, sb = bb == 1 ? p.k * p.n : p.stride_b;
+  int64_t sc = p.batch == 1 ? p.m * p.n : p.stride_c;
   // Logical A is [batch, m, k]; stored row-major [m, k] (lda) or transposed [k, m] (lda).
-  dims a_strides = p.trans_a ? dims{p.stride_a, 1, p.lda} : dims{p.stride_a, p.lda, 1};
-  dims b_strides = p.trans_b ? dims{p.stride_b, 1, p.ldb} : dims{p.stride_b, p.ldb, 1};
+  dims a_strides = p.trans_a ? dims{sa, 1, p.lda} : dims{sa, p.lda, 1};
+  dims b_strides = p.trans_b ? dims{sb, 1, p.ldb} : dims{sb, p.ldb, 1};
   dnnl::memory::desc a_md({ba, p.m, p.k}, dt::bf16, a_strides);
   dnnl::memory::desc b_md({bb, p.k, p.n}, dt::bf16, b_strides);
-  dnnl::memory::desc c_md({p.batch, p.m, p.n}, dt::f32, dims{p.stride_c, p.ldc, 1});
+  dnnl::memory::desc c_md({p.batch, p.m, p.n}, dt::f32, dims{sc, p.ldc, 1});
   dnnl::primitive_attr attr;
   if (p.accumulate) {
     dnnl::post_ops ops;

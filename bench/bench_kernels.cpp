@@ -1,0 +1,125 @@
+// Micro-benchmarks of the kernels that dominate training and inference, each next to its peer
+// in the same run: our matmul op vs calling oneDNN directly (the machine's GEMM figure), and our
+// fused flash-style attention vs the unfused math path (QKᵀ GEMM, softmax, PV GEMM) that
+// frameworks fall back to. Counters are GFLOP/s; bench/run.sh prints the ratio table.
+#include <benchmark/benchmark.h>
+#include <dnnl.h>
+
+#include <omp.h>
+
+#include <dnnl.hpp>
+
+#include "autograd/backward.h"
+#include "backend/cpu/kernels.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
+#include "ops/ops.h"
+
+using namespace anymal;
+
+namespace {
+
+ThreadPool& pool() {
+  static ThreadPool p(physical_core_count());  // one pool for the whole benchmark binary
+  return p;
+}
+
+void set_flops(benchmark::State& state, double flops_per_iter) {
+  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * double(state.iterations()) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
+void BM_matmul(benchmark::State& state, DType dtype) {
+  ThreadPoolScope scope(&pool());
+  autograd::NoGrad ng;
+  int64_t n = state.range(0);
+  Rng rng(1);
+  Tensor a = ops::cast(randn(Shape{n, n}, rng), dtype), b = ops::cast(randn(Shape{n, n}, rng), dtype);
+  for (auto _ : state) benchmark::DoNotOptimize(ops::matmul(a, b));
+  set_flops(state, 2.0 * double(n) * double(n) * double(n));
+}
+
+// The peer: oneDNN called directly, with no anymal code in between.
+void BM_onednn(benchmark::State& state, DType dtype) {
+  int64_t n = state.range(0);
+  omp_set_num_threads(physical_core_count());
+  std::vector<float> a(size_t(n * n), 0.5f), b(size_t(n * n), 0.25f), c(size_t(n * n));
+  if (dtype == DType::f32) {
+    for (auto _ : state)
+      dnnl_sgemm('N', 'N', n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  } else {
+    dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+    dnnl::stream stream(eng);
+    using dt = dnnl::memory::data_type;
+    using tag = dnnl::memory::format_tag;
+    dnnl::memory::desc a_md({n, n}, dt::bf16, tag::ab), b_md({n, n}, dt::bf16, tag::ab),
+        c_md({n, n}, dt::f32, tag::ab);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), eng);
+    dnnl::matmul prim(pd);
+    dnnl::memory am(a_md, eng), bm(b_md, eng), cm(c_md, eng);
+    for (auto _ : state) {
+      prim.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+      stream.wait();
+    }
+  }
+  set_flops(state, 2.0 * double(n) * double(n) * double(n));
+}
+
+constexpr int64_t kHeads = 8, kHeadDim = 64;
+
+// FLOPs of causal attention forward: QKᵀ and PV over the visible half (2·2·T²/2·D per head).
+double attention_flops(int64_t t) { return 2.0 * double(t) * double(t) * double(kHeadDim) * kHeads; }
+
+void BM_attention_fused(benchmark::State& state) {
+  ThreadPoolScope scope(&pool());
+  autograd::NoGrad ng;
+  int64_t t = state.range(0);
+  Rng rng(2);
+  Tensor q = randn(Shape{1, t, kHeads, kHeadDim}, rng), k = randn(Shape{1, t, kHeads, kHeadDim}, rng),
+         v = randn(Shape{1, t, kHeads, kHeadDim}, rng);
+  for (auto _ : state) benchmark::DoNotOptimize(ops::attention(q, k, v, true));
+  set_flops(state, attention_flops(t));
+}
+
+// The peer: the unfused math path — scores [H, T, T] materialized by a batched oneDNN GEMM,
+// causal softmax, then a second GEMM.
+void BM_attention_unfused(benchmark::State& state) {
+  ThreadPoolScope scope(&pool());
+  autograd::NoGrad ng;
+  int64_t t = state.range(0);
+  Rng rng(2);
+  Tensor q = randn(Shape{kHeads, t, kHeadDim}, rng), k = randn(Shape{kHeads, t, kHeadDim}, rng),
+         v = randn(Shape{kHeads, t, kHeadDim}, rng);
+  for (auto _ : state) {
+    Tensor s = ops::scale(ops::matmul(q, k, false, true), 0.125f);
+    benchmark::DoNotOptimize(ops::matmul(ops::softmax(s, true), v));
+  }
+  set_flops(state, attention_flops(t));
+}
+
+void BM_attention_fused_backward(benchmark::State& state) {
+  ThreadPoolScope scope(&pool());
+  int64_t t = state.range(0);
+  Rng rng(3);
+  Tensor q = randn(Shape{1, t, kHeads, kHeadDim}, rng).set_requires_grad(),
+         k = randn(Shape{1, t, kHeads, kHeadDim}, rng).set_requires_grad(),
+         v = randn(Shape{1, t, kHeads, kHeadDim}, rng).set_requires_grad();
+  Tensor g = randn(Shape{1, t, kHeads, kHeadDim}, rng);
+  for (auto _ : state) {
+    Tensor out = ops::attention(q, k, v, true);
+    autograd::backward(out, g);
+  }
+  set_flops(state, 3.5 * attention_flops(t));  // forward + backward (2.5x forward)
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_matmul, f32, DType::f32)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_onednn, f32, DType::f32)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_matmul, bf16, DType::bf16)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_onednn, bf16, DType::bf16)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_fused)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_unfused)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_fused_backward)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();
