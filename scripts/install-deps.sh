@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libgtest-dev libbenchmark-dev
-  libdnnl-dev
+  libdnnl-dev libcli11-dev
   clang-format
 )
 

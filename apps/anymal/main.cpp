@@ -1,1 +1,55 @@
-int main() { return 0; }
+// anymal: one binary that trains and serves any-modality LLMs. This file parses the global
+// options, installs the thread pool, dispatches to a subcommand and turns errors into
+// "error: ..." and a non-zero exit (the edge where library exceptions are caught).
+#include <cstdio>
+#include <map>
+
+#include "commands.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/thread_pool.h"
+
+int main(int argc, char** argv) {
+  using namespace anymal;
+  CLI::App app{"anymal — train and serve any-modality LLMs"};
+  app.require_subcommand(1);
+  cli::GlobalOptions global;
+  std::string log_level = "info";
+  app.add_option("--threads", global.threads, "worker threads (default: physical cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+
+  std::map<CLI::App*, cli::Runner> runners;
+  auto add = [&](cli::Runner (*add_command)(CLI::App&, const cli::GlobalOptions&)) {
+    size_t before = app.get_subcommands({}).size();
+    cli::Runner run = add_command(app, global);
+    runners[app.get_subcommands({})[before]] = std::move(run);
+  };
+  add(cli::add_info_command);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  static const std::map<std::string, LogLevel> levels{{"debug", LogLevel::debug},
+                                                      {"info", LogLevel::info},
+                                                      {"warn", LogLevel::warn},
+                                                      {"error", LogLevel::error},
+                                                      {"off", LogLevel::off}};
+  set_log_level(levels.at(log_level));
+  try {
+    ThreadPool pool(global.threads > 0 ? global.threads : physical_core_count());
+    ThreadPoolScope scope(&pool);
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return e.kind() == ErrorKind::internal ? 70 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 70;
+  }
+  return 0;
+}

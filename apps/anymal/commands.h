@@ -1,0 +1,20 @@
+// The CLI's subcommands: each file registers one on the CLI11 app and runs it.
+// Commands receive their options explicitly; the environment is read only in main.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace anymal::cli {
+
+// What every command gets from the global options (--threads, --log-level).
+struct GlobalOptions {
+  int threads = 0;  // 0: physical cores
+};
+
+using Runner = std::function<int()>;
+
+// Registers `anymal info` and returns what runs it.
+Runner add_info_command(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace anymal::cli
