@@ -34,7 +34,8 @@ void BM_matmul(benchmark::State& state, DType dtype) {
   autograd::NoGrad ng;
   int64_t n = state.range(0);
   Rng rng(1);
-  Tensor a = ops::cast(randn(Shape{n, n}, rng), dtype), b = ops::cast(randn(Shape{n, n}, rng), dtype);
+  Tensor a = ops::cast(randn(Shape{n, n}, rng), dtype),
+         b = ops::cast(randn(Shape{n, n}, rng), dtype);
   for (auto _ : state) benchmark::DoNotOptimize(ops::matmul(a, b));
   set_flops(state, 2.0 * double(n) * double(n) * double(n));
 }
@@ -68,14 +69,17 @@ void BM_onednn(benchmark::State& state, DType dtype) {
 constexpr int64_t kHeads = 8, kHeadDim = 64;
 
 // FLOPs of causal attention forward: QKᵀ and PV over the visible half (2·2·T²/2·D per head).
-double attention_flops(int64_t t) { return 2.0 * double(t) * double(t) * double(kHeadDim) * kHeads; }
+double attention_flops(int64_t t) {
+  return 2.0 * double(t) * double(t) * double(kHeadDim) * kHeads;
+}
 
 void BM_attention_fused(benchmark::State& state) {
   ThreadPoolScope scope(&pool());
   autograd::NoGrad ng;
   int64_t t = state.range(0);
   Rng rng(2);
-  Tensor q = randn(Shape{1, t, kHeads, kHeadDim}, rng), k = randn(Shape{1, t, kHeads, kHeadDim}, rng),
+  Tensor q = randn(Shape{1, t, kHeads, kHeadDim}, rng),
+         k = randn(Shape{1, t, kHeads, kHeadDim}, rng),
          v = randn(Shape{1, t, kHeads, kHeadDim}, rng);
   for (auto _ : state) benchmark::DoNotOptimize(ops::attention(q, k, v, true));
   set_flops(state, attention_flops(t));
@@ -114,12 +118,47 @@ void BM_attention_fused_backward(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_matmul, f32, DType::f32)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_onednn, f32, DType::f32)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_matmul, bf16, DType::bf16)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_onednn, bf16, DType::bf16)->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_attention_fused)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_attention_unfused)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_attention_fused_backward)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_matmul, f32, DType::f32)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_onednn, f32, DType::f32)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_matmul, bf16, DType::bf16)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_onednn, bf16, DType::bf16)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_attention_fused)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_attention_unfused)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_attention_fused_backward)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(2048)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -51,7 +51,8 @@ void backward(const Tensor& root, const Tensor& grad) {
                   "backward: " + root.str() + " is not a scalar; pass its gradient explicitly");
     seed = Tensor::full(root.shape(), 1.0f);
   } else if (seed.shape() != root.shape()) {
-    throw_error(ErrorKind::invalid_input, "backward: gradient " + seed.str() + " for " + root.str());
+    throw_error(ErrorKind::invalid_input,
+                "backward: gradient " + seed.str() + " for " + root.str());
   }
   auto add_leaf_grad = [](TensorImpl* leaf, const Tensor& g) {
     Tensor sum = accumulate(Tensor(leaf->grad), g);

@@ -35,8 +35,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     if (!x.requires_grad()) continue;
     if (x.dtype() != DType::f32 || !x.is_contiguous())
       throw_error(ErrorKind::invalid_input, "gradcheck: inputs must be contiguous f32");
-    std::vector<float> analytic = x.grad().defined() ? x.grad().to_floats()
-                                                     : std::vector<float>(size_t(x.numel()), 0.0f);
+    std::vector<float> analytic =
+        x.grad().defined() ? x.grad().to_floats() : std::vector<float>(size_t(x.numel()), 0.0f);
     float* p = x.mutable_data<float>();
     for (int64_t i = 0; i < x.numel(); ++i) {
       float saved = p[i];
@@ -46,7 +46,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       double down = weighted_sum(fn(inputs), cot);
       p[i] = saved;
       double numeric = (up - down) / (2.0 * opt.step);
-      double err = std::abs(analytic[size_t(i)] - numeric) / (opt.atol + opt.rtol * std::abs(numeric));
+      double err =
+          std::abs(analytic[size_t(i)] - numeric) / (opt.atol + opt.rtol * std::abs(numeric));
       if (!(err <= result.worst)) {  // also catches NaN
         result.worst = std::isnan(err) ? INFINITY : float(err);
         result.where = "input " + std::to_string(k) + " element " + std::to_string(i) +

@@ -22,8 +22,8 @@ struct GradcheckOptions {
 };
 
 struct GradcheckResult {
-  float worst = 0;      // <= 1 passes
-  std::string where;    // "input 1 element 7: analytic 0.52 numeric 0.49"
+  float worst = 0;    // <= 1 passes
+  std::string where;  // "input 1 element 7: analytic 0.52 numeric 0.49"
   bool ok() const { return worst <= 1.0f; }
 };
 

@@ -14,7 +14,8 @@ namespace anymal::autograd {
 
 // Receives the gradient of the op's output and which inputs need one; returns one gradient
 // per input (undefined where not needed). Gradients are f32.
-using VjpFn = std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<bool>& needs)>;
+using VjpFn =
+    std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<bool>& needs)>;
 
 struct Node {
   const char* op;

@@ -26,5 +26,4 @@ class Error : public std::runtime_error {
 
 }  // namespace anymal
 
-#define ANYMAL_ASSERT(cond) \
-  ((cond) ? (void)0 : ::anymal::throw_assert(#cond, __FILE__, __LINE__))
+#define ANYMAL_ASSERT(cond) ((cond) ? (void)0 : ::anymal::throw_assert(#cond, __FILE__, __LINE__))

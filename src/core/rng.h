@@ -13,9 +13,9 @@ class Rng {
  public:
   explicit Rng(uint64_t seed = 0);
   uint64_t next_u64();
-  float uniform();                            // [0, 1)
+  float uniform();                              // [0, 1)
   float normal(float mean = 0, float std = 1);  // Box-Muller
-  uint64_t below(uint64_t n);                 // [0, n), n > 0
+  uint64_t below(uint64_t n);                   // [0, n), n > 0
 
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }

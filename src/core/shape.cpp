@@ -12,7 +12,8 @@ Shape::Shape(std::initializer_list<int64_t> dims) {
 
 void Shape::push_back(int64_t d) {
   if (ndim_ >= kMaxDims)
-    throw_error(ErrorKind::unsupported, "tensors have at most " + std::to_string(kMaxDims) + " dims");
+    throw_error(ErrorKind::unsupported,
+                "tensors have at most " + std::to_string(kMaxDims) + " dims");
   if (d < 0) throw_error(ErrorKind::invalid_input, "negative dimension " + std::to_string(d));
   dims_[ndim_++] = d;
 }

@@ -15,8 +15,8 @@ std::shared_ptr<Storage> Storage::allocate(size_t bytes, bool zero) {
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);
   if (!p)
-    throw_error(ErrorKind::invalid_input, "out of memory allocating " + std::to_string(bytes) +
-                                              " bytes for a tensor");
+    throw_error(ErrorKind::invalid_input,
+                "out of memory allocating " + std::to_string(bytes) + " bytes for a tensor");
   if (zero) std::memset(p, 0, rounded);
   s->data_ = static_cast<uint8_t*>(p);
   s->size_ = bytes;
@@ -26,10 +26,10 @@ std::shared_ptr<Storage> Storage::allocate(size_t bytes, bool zero) {
 std::shared_ptr<Storage> Storage::view_of(std::shared_ptr<MappedFile> file, size_t offset,
                                           size_t bytes) {
   if (offset > file->size() || bytes > file->size() - offset)
-    throw_error(ErrorKind::invalid_input,
-                file->path() + ": range [" + std::to_string(offset) + ", " +
-                    std::to_string(offset + bytes) + ") is past the end of the file (" +
-                    std::to_string(file->size()) + " bytes)");
+    throw_error(ErrorKind::invalid_input, file->path() + ": range [" + std::to_string(offset) +
+                                              ", " + std::to_string(offset + bytes) +
+                                              ") is past the end of the file (" +
+                                              std::to_string(file->size()) + " bytes)");
   std::shared_ptr<Storage> s(new Storage());
   s->data_ = const_cast<uint8_t*>(file->data()) + offset;
   s->size_ = bytes;

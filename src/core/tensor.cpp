@@ -6,20 +6,32 @@ namespace {
 
 float load_float(const uint8_t* base, DType t, int64_t i) {
   switch (t) {
-    case DType::f32: return reinterpret_cast<const float*>(base)[i];
-    case DType::f16: return f16_to_f32(reinterpret_cast<const uint16_t*>(base)[i]);
-    case DType::bf16: return bf16_to_f32(reinterpret_cast<const uint16_t*>(base)[i]);
-    case DType::i32: return float(reinterpret_cast<const int32_t*>(base)[i]);
+    case DType::f32:
+      return reinterpret_cast<const float*>(base)[i];
+    case DType::f16:
+      return f16_to_f32(reinterpret_cast<const uint16_t*>(base)[i]);
+    case DType::bf16:
+      return bf16_to_f32(reinterpret_cast<const uint16_t*>(base)[i]);
+    case DType::i32:
+      return float(reinterpret_cast<const int32_t*>(base)[i]);
   }
   return 0;
 }
 
 void store_float(uint8_t* base, DType t, int64_t i, float v) {
   switch (t) {
-    case DType::f32: reinterpret_cast<float*>(base)[i] = v; break;
-    case DType::f16: reinterpret_cast<uint16_t*>(base)[i] = f32_to_f16(v); break;
-    case DType::bf16: reinterpret_cast<uint16_t*>(base)[i] = f32_to_bf16(v); break;
-    case DType::i32: reinterpret_cast<int32_t*>(base)[i] = int32_t(v); break;
+    case DType::f32:
+      reinterpret_cast<float*>(base)[i] = v;
+      break;
+    case DType::f16:
+      reinterpret_cast<uint16_t*>(base)[i] = f32_to_f16(v);
+      break;
+    case DType::bf16:
+      reinterpret_cast<uint16_t*>(base)[i] = f32_to_bf16(v);
+      break;
+    case DType::i32:
+      reinterpret_cast<int32_t*>(base)[i] = int32_t(v);
+      break;
   }
 }
 
@@ -58,8 +70,8 @@ Tensor Tensor::from_floats(const std::vector<float>& values, const Shape& shape,
 
 Tensor Tensor::from_ints(const std::vector<int32_t>& values, const Shape& shape) {
   if (int64_t(values.size()) != shape.numel())
-    throw_error(ErrorKind::invalid_input, "from_ints: " + std::to_string(values.size()) +
-                                              " values for shape " + shape.str());
+    throw_error(ErrorKind::invalid_input,
+                "from_ints: " + std::to_string(values.size()) + " values for shape " + shape.str());
   Tensor t = empty(shape, DType::i32);
   std::copy(values.begin(), values.end(), t.mutable_data<int32_t>());
   return t;
@@ -68,7 +80,8 @@ Tensor Tensor::from_ints(const std::vector<int32_t>& values, const Shape& shape)
 Tensor Tensor::from_mapped(std::shared_ptr<MappedFile> file, size_t offset, const Shape& shape,
                            DType dtype) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = Storage::view_of(std::move(file), offset, size_t(shape.numel()) * dtype_size(dtype));
+  impl->storage =
+      Storage::view_of(std::move(file), offset, size_t(shape.numel()) * dtype_size(dtype));
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -134,7 +147,8 @@ void Tensor::check_type(DType t) const {
   DType have = dtype();
   bool ok = have == t || (t == DType::f16 && have == DType::bf16);
   if (!ok)
-    throw_error(ErrorKind::internal, std::string("tensor ") + str() + " accessed as " + dtype_name(t));
+    throw_error(ErrorKind::internal,
+                std::string("tensor ") + str() + " accessed as " + dtype_name(t));
 }
 
 void Tensor::check_writable() const {

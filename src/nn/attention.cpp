@@ -13,9 +13,9 @@ SelfAttention::SelfAttention(const BlockConfig& cfg, Rng& rng)
       o(cfg.n_head * cfg.head_dim(), cfg.dim, cfg.bias, rng),
       cfg_(cfg) {
   if (cfg.dim % cfg.n_head != 0 || cfg.n_head % cfg.kv_heads() != 0)
-    throw_error(ErrorKind::invalid_input, "attention: dim " + std::to_string(cfg.dim) + ", " +
-                                              std::to_string(cfg.n_head) + " heads, " +
-                                              std::to_string(cfg.kv_heads()) + " kv heads do not divide");
+    throw_error(ErrorKind::invalid_input,
+                "attention: dim " + std::to_string(cfg.dim) + ", " + std::to_string(cfg.n_head) +
+                    " heads, " + std::to_string(cfg.kv_heads()) + " kv heads do not divide");
   register_module("attn_q", q);
   register_module("attn_k", k);
   register_module("attn_v", v);

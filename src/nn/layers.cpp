@@ -22,6 +22,8 @@ LayerNorm::LayerNorm(int64_t dim, float eps, bool bias) : eps_(eps) {
   if (bias) bias_ = register_parameter("bias", Tensor::zeros(Shape{dim}));
 }
 
-Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight_, bias_, eps_); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  return ops::layer_norm(x, weight_, bias_, eps_);
+}
 
 }  // namespace anymal::nn

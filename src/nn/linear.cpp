@@ -12,8 +12,10 @@ namespace anymal::nn {
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Rng& rng) {
   float bound = 1.0f / std::sqrt(float(std::max<int64_t>(1, in_features)));  // PyTorch's default
-  weight_ = register_parameter("weight", rand_uniform(Shape{out_features, in_features}, rng, -bound, bound));
-  if (bias) bias_ = register_parameter("bias", rand_uniform(Shape{out_features}, rng, -bound, bound));
+  weight_ = register_parameter("weight",
+                               rand_uniform(Shape{out_features, in_features}, rng, -bound, bound));
+  if (bias)
+    bias_ = register_parameter("bias", rand_uniform(Shape{out_features}, rng, -bound, bound));
 }
 
 Tensor Linear::forward(const Tensor& x) const {
@@ -38,9 +40,11 @@ Tensor Linear::forward(const Tensor& x) const {
 
 void Linear::enable_lora(int64_t rank, float alpha, Rng& rng) {
   if (rank <= 0) throw_error(ErrorKind::invalid_input, "lora rank must be positive");
-  if (has_lora()) throw_error(ErrorKind::invalid_input, "lora is already enabled on " + weight_.name());
+  if (has_lora())
+    throw_error(ErrorKind::invalid_input, "lora is already enabled on " + weight_.name());
   float bound = 1.0f / std::sqrt(float(in_features()));
-  lora_a_ = register_parameter("lora_a", rand_uniform(Shape{rank, in_features()}, rng, -bound, bound));
+  lora_a_ =
+      register_parameter("lora_a", rand_uniform(Shape{rank, in_features()}, rng, -bound, bound));
   lora_b_ = register_parameter("lora_b", Tensor::zeros(Shape{out_features(), rank}));
   lora_scale_ = alpha / float(rank);
   weight_.impl()->requires_grad = false;

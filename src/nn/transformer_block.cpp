@@ -12,7 +12,11 @@ std::unique_ptr<Module> make_norm(const BlockConfig& cfg) {
 }  // namespace
 
 TransformerBlock::TransformerBlock(const BlockConfig& cfg, Rng& rng)
-    : attn_norm(make_norm(cfg)), ffn_norm(make_norm(cfg)), attn(cfg, rng), mlp(cfg, rng), norm_kind_(cfg.norm) {
+    : attn_norm(make_norm(cfg)),
+      ffn_norm(make_norm(cfg)),
+      attn(cfg, rng),
+      mlp(cfg, rng),
+      norm_kind_(cfg.norm) {
   register_module("attn_norm", *attn_norm);
   register_module("ffn_norm", *ffn_norm);
   // attention and mlp parameters sit directly under the block, as in GGUF (blk.N.attn_q...)
@@ -25,7 +29,8 @@ Tensor TransformerBlock::norm(const Module& m, const Tensor& x) const {
   return static_cast<const LayerNorm&>(m).forward(x);
 }
 
-Tensor TransformerBlock::forward(const Tensor& x, const Tensor& positions, const Tensor& mask) const {
+Tensor TransformerBlock::forward(const Tensor& x, const Tensor& positions,
+                                 const Tensor& mask) const {
   Tensor h = ops::add(x, attn.forward(norm(*attn_norm, x), positions, mask));
   return ops::add(h, mlp.forward(norm(*ffn_norm, h)));
 }

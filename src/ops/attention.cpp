@@ -8,8 +8,8 @@ namespace anymal::ops {
 
 using namespace detail;
 
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
-                 const Tensor& mask, float scale) {
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& mask,
+                 float scale) {
   const char* op = "attention";
   expect_float(op, q, "q");
   expect_float(op, k, "k");
@@ -24,7 +24,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
   p.head_dim = q.dim(3);
   p.n_kv = k.dim(1);
   p.n_kv_head = k.dim(2);
-  if (k.shape() != v.shape()) fail(op, "k " + k.shape().str() + " and v " + v.shape().str() + " differ");
+  if (k.shape() != v.shape())
+    fail(op, "k " + k.shape().str() + " and v " + v.shape().str() + " differ");
   if (k.dim(0) != p.batch || k.dim(3) != p.head_dim)
     fail(op, "q " + q.shape().str() + " and k " + k.shape().str() + " differ in batch or head dim");
   if (p.n_kv_head == 0 || p.n_head % p.n_kv_head != 0)
@@ -45,18 +46,19 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
   if (out.numel() > 0)
     cpu_kernels().attention(p, qf.data<float>(), kf.data<float>(), vf.data<float>(),
                             out.mutable_data<float>(), lse.mutable_data<float>());
-  return record(to_dtype(out, q.dtype()), op, {q, k, v},
-                [p, qf, kf, vf, mf, lse, out = detach(out)](const Tensor& g, const std::vector<bool>&) {
-                  Tensor gf = f32c(g);
-                  Tensor gq = Tensor::empty(qf.shape()), gk = Tensor::empty(kf.shape()),
-                         gv = Tensor::empty(vf.shape());
-                  if (gq.numel() > 0)
-                    cpu_kernels().attention_backward(
-                        p, qf.data<float>(), kf.data<float>(), vf.data<float>(), out.data<float>(),
-                        lse.data<float>(), gf.data<float>(), gq.mutable_data<float>(),
-                        gk.mutable_data<float>(), gv.mutable_data<float>());
-                  return std::vector<Tensor>{gq, gk, gv};
-                });
+  return record(
+      to_dtype(out, q.dtype()), op, {q, k, v},
+      [p, qf, kf, vf, mf, lse, out = detach(out)](const Tensor& g, const std::vector<bool>&) {
+        Tensor gf = f32c(g);
+        Tensor gq = Tensor::empty(qf.shape()), gk = Tensor::empty(kf.shape()),
+               gv = Tensor::empty(vf.shape());
+        if (gq.numel() > 0)
+          cpu_kernels().attention_backward(p, qf.data<float>(), kf.data<float>(), vf.data<float>(),
+                                           out.data<float>(), lse.data<float>(), gf.data<float>(),
+                                           gq.mutable_data<float>(), gk.mutable_data<float>(),
+                                           gv.mutable_data<float>());
+        return std::vector<Tensor>{gq, gk, gv};
+      });
 }
 
 }  // namespace anymal::ops

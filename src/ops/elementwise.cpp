@@ -11,10 +11,14 @@ namespace {
 
 const char* binary_name(cpu::BinaryOp op) {
   switch (op) {
-    case cpu::BinaryOp::add: return "add";
-    case cpu::BinaryOp::sub: return "sub";
-    case cpu::BinaryOp::mul: return "mul";
-    case cpu::BinaryOp::div: return "div";
+    case cpu::BinaryOp::add:
+      return "add";
+    case cpu::BinaryOp::sub:
+      return "sub";
+    case cpu::BinaryOp::mul:
+      return "mul";
+    case cpu::BinaryOp::div:
+      return "div";
   }
   return "?";
 }
@@ -49,39 +53,44 @@ Tensor binary_forward(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
 Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(op, a, b);
   Shape as = a.shape(), bs = b.shape();
-  return record(out, binary_name(op), {a, b},
-                [op, a = detach(a), b = detach(b), as, bs](const Tensor& g, const std::vector<bool>& needs) {
-                  Tensor ga, gb;
-                  switch (op) {
-                    case cpu::BinaryOp::add:
-                      ga = g;
-                      gb = g;
-                      break;
-                    case cpu::BinaryOp::sub:
-                      ga = g;
-                      if (needs[1]) gb = scale(g, -1.0f);
-                      break;
-                    case cpu::BinaryOp::mul:
-                      if (needs[0]) ga = mul(g, b);
-                      if (needs[1]) gb = mul(g, a);
-                      break;
-                    case cpu::BinaryOp::div:
-                      if (needs[0]) ga = div(g, b);
-                      if (needs[1]) gb = scale(div(mul(g, a), mul(b, b)), -1.0f);
-                      break;
-                  }
-                  if (needs[0]) ga = sum_to(f32c(ga), as);
-                  if (needs[1]) gb = sum_to(f32c(gb), bs);
-                  return std::vector<Tensor>{needs[0] ? ga : Tensor(), needs[1] ? gb : Tensor()};
-                });
+  return record(
+      out, binary_name(op), {a, b},
+      [op, a = detach(a), b = detach(b), as, bs](const Tensor& g, const std::vector<bool>& needs) {
+        Tensor ga, gb;
+        switch (op) {
+          case cpu::BinaryOp::add:
+            ga = g;
+            gb = g;
+            break;
+          case cpu::BinaryOp::sub:
+            ga = g;
+            if (needs[1]) gb = scale(g, -1.0f);
+            break;
+          case cpu::BinaryOp::mul:
+            if (needs[0]) ga = mul(g, b);
+            if (needs[1]) gb = mul(g, a);
+            break;
+          case cpu::BinaryOp::div:
+            if (needs[0]) ga = div(g, b);
+            if (needs[1]) gb = scale(div(mul(g, a), mul(b, b)), -1.0f);
+            break;
+        }
+        if (needs[0]) ga = sum_to(f32c(ga), as);
+        if (needs[1]) gb = sum_to(f32c(gb), bs);
+        return std::vector<Tensor>{needs[0] ? ga : Tensor(), needs[1] ? gb : Tensor()};
+      });
 }
 
 const char* unary_name(cpu::UnaryOp op) {
   switch (op) {
-    case cpu::UnaryOp::gelu_tanh: return "gelu";
-    case cpu::UnaryOp::gelu_erf: return "gelu_erf";
-    case cpu::UnaryOp::quick_gelu: return "quick_gelu";
-    case cpu::UnaryOp::silu: return "silu";
+    case cpu::UnaryOp::gelu_tanh:
+      return "gelu";
+    case cpu::UnaryOp::gelu_erf:
+      return "gelu_erf";
+    case cpu::UnaryOp::quick_gelu:
+      return "quick_gelu";
+    case cpu::UnaryOp::silu:
+      return "silu";
   }
   return "?";
 }
@@ -110,10 +119,11 @@ Tensor div(const Tensor& a, const Tensor& b) { return binary(cpu::BinaryOp::div,
 Tensor scale(const Tensor& x, float s) {
   expect_float("scale", x, "x");
   Tensor xf = f32c(x), y = Tensor::empty(x.shape());
-  cpu_kernels().binary(cpu::BinaryOp::mul, xf.data<float>(), y.numel(), &s, 1, y.mutable_data<float>());
-  return record(to_dtype(y, x.dtype()), "scale", {x}, [s](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{scale(g, s)};
-  });
+  cpu_kernels().binary(cpu::BinaryOp::mul, xf.data<float>(), y.numel(), &s, 1,
+                       y.mutable_data<float>());
+  return record(
+      to_dtype(y, x.dtype()), "scale", {x},
+      [s](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{scale(g, s)}; });
 }
 
 Tensor gelu(const Tensor& x) { return unary(cpu::UnaryOp::gelu_tanh, x); }
@@ -129,10 +139,11 @@ Tensor swiglu(const Tensor& gate, const Tensor& up) {
   cpu_kernels().swiglu(gf.data<float>(), uf.data<float>(), y.mutable_data<float>(), y.numel());
   return record(to_dtype(y, gate.dtype()), "swiglu", {gate, up},
                 [gf, uf](const Tensor& g, const std::vector<bool>&) {
-                  Tensor go = f32c(g), gg = Tensor::empty(gf.shape()), gu = Tensor::empty(gf.shape());
-                  cpu_kernels().swiglu_backward(gf.data<float>(), uf.data<float>(), go.data<float>(),
-                                                gg.mutable_data<float>(), gu.mutable_data<float>(),
-                                                gg.numel());
+                  Tensor go = f32c(g), gg = Tensor::empty(gf.shape()),
+                         gu = Tensor::empty(gf.shape());
+                  cpu_kernels().swiglu_backward(gf.data<float>(), uf.data<float>(),
+                                                go.data<float>(), gg.mutable_data<float>(),
+                                                gu.mutable_data<float>(), gg.numel());
                   return std::vector<Tensor>{gg, gu};
                 });
 }

@@ -26,8 +26,8 @@ Tensor embedding(const Tensor& table, const Tensor& ids) {
   return record(to_dtype(out, table.dtype()), "embedding", {table},
                 [idc, ts = table.shape()](const Tensor& g, const std::vector<bool>&) {
                   Tensor gf = f32c(g), gt = Tensor::zeros(ts);
-                  cpu::reference::scatter_add_rows(gf.data<float>(), idc.data<int32_t>(), idc.numel(),
-                                                   ts[1], gt.mutable_data<float>());
+                  cpu::reference::scatter_add_rows(gf.data<float>(), idc.data<int32_t>(),
+                                                   idc.numel(), ts[1], gt.mutable_data<float>());
                   return std::vector<Tensor>{gt};
                 });
 }

@@ -8,7 +8,8 @@ using namespace detail;
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int32_t ignore_index) {
   expect_float("cross_entropy", logits, "logits");
-  if (targets.dtype() != DType::i32) fail("cross_entropy", "targets must be i32, got " + targets.str());
+  if (targets.dtype() != DType::i32)
+    fail("cross_entropy", "targets must be i32, got " + targets.str());
   if (logits.ndim() < 1) fail("cross_entropy", "logits is a scalar");
   int64_t vocab = logits.dim(-1), rows = logits.numel() / std::max<int64_t>(1, vocab);
   if (targets.numel() != rows)
@@ -37,10 +38,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int32_t ignore
                     const Tensor& g, const std::vector<bool>&) {
                   Tensor gl = Tensor::empty(ls);
                   float gscale = valid > 0 ? g.item() / float(valid) : 0.0f;
-                  cpu_kernels().cross_entropy_backward(lf.data<float>(), tc.data<int32_t>(),
-                                                       lse.data<float>(), gscale,
-                                                       gl.mutable_data<float>(), rows, vocab,
-                                                       ignore_index);
+                  cpu_kernels().cross_entropy_backward(
+                      lf.data<float>(), tc.data<int32_t>(), lse.data<float>(), gscale,
+                      gl.mutable_data<float>(), rows, vocab, ignore_index);
                   return std::vector<Tensor>{gl};
                 });
 }

@@ -116,7 +116,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   Tensor out = matmul_forward(a, b, trans_a, trans_b);
   return record(out, "matmul", {a, b},
                 [a = detach(a), b = detach(b), trans_a, trans_b](const Tensor& g,
-                                                                  const std::vector<bool>& needs) {
+                                                                 const std::vector<bool>& needs) {
                   Tensor ga, gb;
                   if (needs[0]) {
                     ga = trans_a ? matmul(b, g, trans_b, true) : matmul(g, b, false, !trans_b);

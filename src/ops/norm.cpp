@@ -31,10 +31,9 @@ Tensor rms_norm(const Tensor& x, const Tensor& w, float eps) {
                 [xf, wf, rows, cols, eps](const Tensor& g, const std::vector<bool>& needs) {
                   Tensor gf = f32c(g), gx = Tensor::empty(xf.shape());
                   Tensor gw = needs[1] ? Tensor::empty(wf.shape()) : Tensor();
-                  cpu_kernels().rms_norm_backward(xf.data<float>(), ptr(wf), gf.data<float>(),
-                                                  gx.mutable_data<float>(),
-                                                  gw.defined() ? gw.mutable_data<float>() : nullptr,
-                                                  rows, cols, eps);
+                  cpu_kernels().rms_norm_backward(
+                      xf.data<float>(), ptr(wf), gf.data<float>(), gx.mutable_data<float>(),
+                      gw.defined() ? gw.mutable_data<float>() : nullptr, rows, cols, eps);
                   return std::vector<Tensor>{gx, gw};
                 });
 }
@@ -47,7 +46,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps) 
   check_param("layer_norm", b, cols, "bias");
   Tensor xf = f32c(x), wf = w.defined() ? f32c(w) : Tensor(), bf = b.defined() ? f32c(b) : Tensor();
   Tensor y = Tensor::empty(x.shape());
-  cpu_kernels().layer_norm(xf.data<float>(), ptr(wf), ptr(bf), y.mutable_data<float>(), rows, cols, eps);
+  cpu_kernels().layer_norm(xf.data<float>(), ptr(wf), ptr(bf), y.mutable_data<float>(), rows, cols,
+                           eps);
   return record(to_dtype(y, x.dtype()), "layer_norm", {x, w, b},
                 [xf, wf, rows, cols, eps](const Tensor& g, const std::vector<bool>& needs) {
                   Tensor gf = f32c(g), gx = Tensor::empty(xf.shape());

@@ -8,18 +8,21 @@ void copy_into(const Tensor& src, const Tensor& dst) {
   ANYMAL_ASSERT(src.shape() == dst.shape());
   if (src.numel() == 0) return;
   const uint8_t* sbase = static_cast<const uint8_t*>(src.impl()->storage->data());
-  uint8_t* dbase = static_cast<uint8_t*>(dst.mutable_raw()) - dst.offset() * dtype_size(dst.dtype());
+  uint8_t* dbase =
+      static_cast<uint8_t*>(dst.mutable_raw()) - dst.offset() * dtype_size(dst.dtype());
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {
     std::memcpy(dst.mutable_raw(), src.raw(), size_t(src.numel()) * dtype_size(src.dtype()));
     return;
   }
   if (dst.is_contiguous() && src.is_contiguous()) {  // dtype conversion only
     if (dst.dtype() == DType::f32) {
-      cpu_kernels().to_f32(src.dtype(), src.raw(), static_cast<float*>(dst.mutable_raw()), src.numel());
+      cpu_kernels().to_f32(src.dtype(), src.raw(), static_cast<float*>(dst.mutable_raw()),
+                           src.numel());
       return;
     }
     if (src.dtype() == DType::f32) {
-      cpu_kernels().from_f32(dst.dtype(), static_cast<const float*>(src.raw()), dst.mutable_raw(), src.numel());
+      cpu_kernels().from_f32(dst.dtype(), static_cast<const float*>(src.raw()), dst.mutable_raw(),
+                             src.numel());
       return;
     }
   }
@@ -36,7 +39,8 @@ void copy_into(const Tensor& src, const Tensor& dst) {
       return;
     }
     float v;
-    cpu::kernels_for(cpu::KernelVariant::reference).to_f32(st, sbase + pos * int64_t(dtype_size(st)), &v, 1);
+    cpu::kernels_for(cpu::KernelVariant::reference)
+        .to_f32(st, sbase + pos * int64_t(dtype_size(st)), &v, 1);
     cpu::kernels_for(cpu::KernelVariant::reference).from_f32(dt, &v, d, 1);
   });
 }
@@ -73,7 +77,8 @@ void expect_float(const char* op, const Tensor& t, const char* role) {
 
 void expect_ndim(const char* op, const Tensor& t, int ndim, const char* role) {
   if (t.ndim() != ndim)
-    fail(op, std::string(role) + " must have " + std::to_string(ndim) + " dims, got " + t.shape().str());
+    fail(op, std::string(role) + " must have " + std::to_string(ndim) + " dims, got " +
+                 t.shape().str());
 }
 
 std::string shapes_str(const Tensor& a, const Tensor& b) {

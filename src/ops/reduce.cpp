@@ -33,9 +33,10 @@ Tensor reduce_axis(const Tensor& x, int axis, bool keepdim, float alpha, const c
   for (int i = 0; i < x.ndim(); ++i)
     if (keepdim || i != ax) result_shape.push_back(kept[i]);
   Tensor result = out.view_as(result_shape, contiguous_strides(result_shape), 0);
-  return record(result, op, {x}, [kept, xs = x.shape(), alpha](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{scale(expand(reshape(g, kept), xs), alpha)};
-  });
+  return record(result, op, {x},
+                [kept, xs = x.shape(), alpha](const Tensor& g, const std::vector<bool>&) {
+                  return std::vector<Tensor>{scale(expand(reshape(g, kept), xs), alpha)};
+                });
 }
 
 }  // namespace
@@ -49,8 +50,6 @@ Tensor mean(const Tensor& x, int axis, bool keepdim) {
   return reduce_axis(x, axis, keepdim, n > 0 ? 1.0f / float(n) : 0.0f, "mean");
 }
 
-Tensor sum_all(const Tensor& x) {
-  return reshape(sum(reshape(x, {-1}), 0), Shape{});
-}
+Tensor sum_all(const Tensor& x) { return reshape(sum(reshape(x, {-1}), 0), Shape{}); }
 
 }  // namespace anymal::ops

@@ -24,7 +24,8 @@ Tensor rope(const Tensor& x, const Tensor& positions, float base, RopeMode mode,
   expect_float("rope", x, "x");
   expect_ndim("rope", x, 4, "x [B,T,H,D]");
   if (positions.dtype() != DType::i32 || positions.ndim() != 1 || positions.dim(0) != x.dim(1))
-    fail("rope", "positions must be i32 [" + std::to_string(x.dim(1)) + "], got " + positions.str());
+    fail("rope",
+         "positions must be i32 [" + std::to_string(x.dim(1)) + "], got " + positions.str());
   if (n_rot == 0) n_rot = x.dim(3);
   if (n_rot < 0 || n_rot > x.dim(3) || n_rot % 2 != 0)
     fail("rope", "n_rot " + std::to_string(n_rot) + " must be even and at most head dim " +

@@ -22,7 +22,8 @@ Tensor concat(const std::vector<Tensor>& parts, int axis) {
     if (!same)
       fail("concat", "shapes " + first.shape().str() + " and " + t.shape().str() +
                          " differ outside axis " + std::to_string(axis));
-    if (t.dtype() == DType::i32 && first.dtype() != DType::i32) fail("concat", "mixes i32 and float");
+    if (t.dtype() == DType::i32 && first.dtype() != DType::i32)
+      fail("concat", "mixes i32 and float");
     out_shape[ax] += t.shape()[ax];
   }
   Tensor out = Tensor::empty(out_shape, first.dtype());
@@ -73,19 +74,22 @@ Tensor patchify(const Tensor& img, int64_t patch) {
   if (patch <= 0 || H % patch != 0 || W % patch != 0)
     fail("patchify", "image " + img.shape().str() + " is not a whole number of " +
                          std::to_string(patch) + "x" + std::to_string(patch) + " patches");
-  Tensor xf = f32c(img), out = Tensor::empty(Shape{B, (H / patch) * (W / patch), C * patch * patch});
+  Tensor xf = f32c(img),
+         out = Tensor::empty(Shape{B, (H / patch) * (W / patch), C * patch * patch});
   cpu::reference::patchify(xf.data<float>(), out.mutable_data<float>(), B, C, H, W, patch);
   return record(to_dtype(out, img.dtype()), "patchify", {img},
                 [B, C, H, W, patch](const Tensor& g, const std::vector<bool>&) {
                   Tensor gf = f32c(g), gi = Tensor::empty(Shape{B, C, H, W});
-                  cpu::reference::unpatchify(gf.data<float>(), gi.mutable_data<float>(), B, C, H, W, patch);
+                  cpu::reference::unpatchify(gf.data<float>(), gi.mutable_data<float>(), B, C, H, W,
+                                             patch);
                   return std::vector<Tensor>{gi};
                 });
 }
 
 Tensor conv2d_patch(const Tensor& img, const Tensor& weight, const Tensor& bias) {
   expect_ndim("conv2d_patch", weight, 4, "weight [E,C,P,P]");
-  if (weight.dim(2) != weight.dim(3)) fail("conv2d_patch", "kernel must be square, got " + weight.shape().str());
+  if (weight.dim(2) != weight.dim(3))
+    fail("conv2d_patch", "kernel must be square, got " + weight.shape().str());
   if (img.ndim() == 4 && img.dim(1) != weight.dim(1))
     fail("conv2d_patch", "image has " + std::to_string(img.dim(1)) + " channels, weight " +
                              weight.shape().str() + " expects " + std::to_string(weight.dim(1)));

@@ -65,13 +65,16 @@ Tensor reshape(const Tensor& x, std::initializer_list<int64_t> dims) {
 
 Tensor permute(const Tensor& x, const std::vector<int>& order) {
   int n = x.ndim();
-  if (int(order.size()) != n) fail("permute", "order has " + std::to_string(order.size()) + " axes for shape " + x.shape().str());
+  if (int(order.size()) != n)
+    fail("permute",
+         "order has " + std::to_string(order.size()) + " axes for shape " + x.shape().str());
   std::vector<bool> seen(size_t(n), false);
   Shape shape;
   Strides st{};
   for (int i = 0; i < n; ++i) {
     int a = order[size_t(i)];
-    if (a < 0 || a >= n || seen[size_t(a)]) fail("permute", "invalid axis order for shape " + x.shape().str());
+    if (a < 0 || a >= n || seen[size_t(a)])
+      fail("permute", "invalid axis order for shape " + x.shape().str());
     seen[size_t(a)] = true;
     shape.push_back(x.shape()[a]);
     st[i] = x.strides()[a];
@@ -99,19 +102,21 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end) {
   if (start < 0) start += n;
   if (end < 0) end += n;
   if (start < 0 || end > n || start > end)
-    fail("slice", "range [" + std::to_string(start) + ", " + std::to_string(end) + ") out of bounds for axis " +
-                      std::to_string(axis) + " of " + x.shape().str());
+    fail("slice", "range [" + std::to_string(start) + ", " + std::to_string(end) +
+                      ") out of bounds for axis " + std::to_string(axis) + " of " +
+                      x.shape().str());
   Shape shape = x.shape();
   shape[ax] = end - start;
   Tensor out = x.view_as(shape, x.strides(), x.offset() + start * x.strides()[ax]);
   Shape in_shape = x.shape();
-  return record(out, "slice", {x}, [in_shape, ax, start](const Tensor& g, const std::vector<bool>&) {
-    // Scatter the gradient into zeros of the input's shape.
-    Tensor full = Tensor::zeros(in_shape);
-    Shape gs = g.shape();
-    copy_into(g, full.view_as(gs, full.strides(), start * full.strides()[ax]));
-    return std::vector<Tensor>{full};
-  });
+  return record(out, "slice", {x},
+                [in_shape, ax, start](const Tensor& g, const std::vector<bool>&) {
+                  // Scatter the gradient into zeros of the input's shape.
+                  Tensor full = Tensor::zeros(in_shape);
+                  Shape gs = g.shape();
+                  copy_into(g, full.view_as(gs, full.strides(), start * full.strides()[ax]));
+                  return std::vector<Tensor>{full};
+                });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
@@ -137,10 +142,10 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 }
 
 Tensor contiguous(const Tensor& x) {
-  Tensor out = x.is_contiguous() ? x.view_as(x.shape(), x.strides(), x.offset()) : contiguous_copy(x);
-  return record(out, "contiguous", {x}, [](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{g};
-  });
+  Tensor out =
+      x.is_contiguous() ? x.view_as(x.shape(), x.strides(), x.offset()) : contiguous_copy(x);
+  return record(out, "contiguous", {x},
+                [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{g}; });
 }
 
 Tensor cast(const Tensor& x, DType dtype) {

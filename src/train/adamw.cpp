@@ -10,8 +10,9 @@ namespace anymal::train {
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions opt) : params_(std::move(params)), opt_(opt) {
   for (const Tensor& p : params_) {
     if (p.dtype() != DType::f32 || !p.is_contiguous())
-      throw_error(ErrorKind::invalid_input,
-                  "AdamW: parameter " + p.name() + " must be contiguous f32 (master weights), got " + p.str());
+      throw_error(ErrorKind::invalid_input, "AdamW: parameter " + p.name() +
+                                                " must be contiguous f32 (master weights), got " +
+                                                p.str());
     m_.push_back(Tensor::zeros(p.shape()));
     v_.push_back(Tensor::zeros(p.shape()));
   }
@@ -23,7 +24,8 @@ void AdamW::step(float lr) {
   const double bc1 = 1.0 - std::pow(double(opt_.beta1), double(step_));
   const double bc2 = 1.0 - std::pow(double(opt_.beta2), double(step_));
   const float step_size = float(lr / bc1), bc2_sqrt = float(std::sqrt(bc2));
-  const float decay = 1.0f - lr * opt_.weight_decay, b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps;
+  const float decay = 1.0f - lr * opt_.weight_decay, b1 = opt_.beta1, b2 = opt_.beta2,
+              eps = opt_.eps;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;

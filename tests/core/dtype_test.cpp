@@ -23,7 +23,7 @@ TEST(DType, F16RoundTripsEveryValue) {
 TEST(DType, F16RoundsToNearestEven) {
   EXPECT_EQ(f16_to_f32(f32_to_f16(1.0f + 1.0f / 2048)), 1.0f);  // tie -> even
   EXPECT_EQ(f16_to_f32(f32_to_f16(1.0f + 3.0f / 2048)), 1.0f + 2.0f / 1024);
-  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);                        // overflow -> inf
+  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);                              // overflow -> inf
   EXPECT_EQ(f16_to_f32(f32_to_f16(5.96e-8f)), 5.9604644775390625e-8f);  // smallest subnormal
   EXPECT_EQ(f32_to_f16(2.0e-8f), 0);
 }
@@ -65,6 +65,4 @@ TEST(Shape, BroadcastsLikeNumpy) {
   }
 }
 
-TEST(Shape, RejectsMoreThanFourDims) {
-  EXPECT_THROW((Shape{1, 2, 3, 4, 5}), Error);
-}
+TEST(Shape, RejectsMoreThanFourDims) { EXPECT_THROW((Shape{1, 2, 3, 4, 5}), Error); }

@@ -34,10 +34,11 @@ TEST(Module, NamesMatchGgufTensorNames) {
   TinyLM lm(20, small_cfg(), 2, rng);
   std::vector<std::string> names;
   for (auto& [n, t] : lm.named_parameters()) names.push_back(n);
-  std::vector<std::string> expect{"token_embd.weight", "blk.0.attn_norm.weight", "blk.0.ffn_norm.weight",
-                                  "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
-                                  "blk.0.attn_output.weight", "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight",
-                                  "blk.0.ffn_down.weight"};
+  std::vector<std::string> expect{"token_embd.weight",        "blk.0.attn_norm.weight",
+                                  "blk.0.ffn_norm.weight",    "blk.0.attn_q.weight",
+                                  "blk.0.attn_k.weight",      "blk.0.attn_v.weight",
+                                  "blk.0.attn_output.weight", "blk.0.ffn_gate.weight",
+                                  "blk.0.ffn_up.weight",      "blk.0.ffn_down.weight"};
   for (size_t i = 0; i < expect.size(); ++i) EXPECT_EQ(names[i], expect[i]);
   EXPECT_EQ(names.back(), "output.weight");
   EXPECT_EQ(lm.parameter("blk.1.attn_k.weight").shape(), (Shape{8, 16}));
@@ -94,7 +95,8 @@ TEST(Optim, GradientAccumulationEqualsOneBigBatch) {
   for (int half = 0; half < 2; ++half) {
     Tensor part = ops::slice(ids, 0, half, half + 1);
     Tensor ptg = ops::slice(tg, 0, half * 4, half * 4 + 4);
-    autograd::backward(ops::scale(ops::cross_entropy(ops::reshape(a.forward(part), {-1, 12}), ptg), 0.5f));
+    autograd::backward(
+        ops::scale(ops::cross_entropy(ops::reshape(a.forward(part), {-1, 12}), ptg), 0.5f));
   }
   auto params = a.trainable_parameters();
   for (size_t i = 0; i < params.size(); ++i)

@@ -14,7 +14,9 @@ namespace anymal::testkit {
 class TinyLM : public nn::Module {
  public:
   TinyLM(int64_t vocab, const nn::BlockConfig& cfg, int n_layers, Rng& rng)
-      : token_embd(vocab, cfg.dim, rng, 0.1f), output_norm(cfg.dim), output(cfg.dim, vocab, false, rng) {
+      : token_embd(vocab, cfg.dim, rng, 0.1f),
+        output_norm(cfg.dim),
+        output(cfg.dim, vocab, false, rng) {
     register_module("token_embd", token_embd);
     for (int i = 0; i < n_layers; ++i) {
       blocks.push_back(std::make_unique<nn::TransformerBlock>(cfg, rng));

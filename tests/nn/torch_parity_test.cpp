@@ -86,9 +86,15 @@ TEST_F(TorchParity, VitBlock) {
   Rng rng(0);
   nn::TransformerBlock block(cfg, rng);
   std::vector<std::pair<std::string, std::string>> names;
-  for (auto [ours, theirs] : std::vector<std::pair<std::string, std::string>>{
-           {"attn_norm", "ln1"}, {"attn_q", "q"}, {"attn_k", "k"}, {"attn_v", "v"},
-           {"attn_output", "o"}, {"ffn_norm", "ln2"}, {"ffn_up", "fc1"}, {"ffn_down", "fc2"}}) {
+  for (auto [ours, theirs] :
+       std::vector<std::pair<std::string, std::string>>{{"attn_norm", "ln1"},
+                                                        {"attn_q", "q"},
+                                                        {"attn_k", "k"},
+                                                        {"attn_v", "v"},
+                                                        {"attn_output", "o"},
+                                                        {"ffn_norm", "ln2"},
+                                                        {"ffn_up", "fc1"},
+                                                        {"ffn_down", "fc2"}}) {
     names.push_back({ours + ".weight", theirs + ".weight"});
     names.push_back({ours + ".bias", theirs + ".bias"});
   }

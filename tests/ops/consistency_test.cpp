@@ -66,9 +66,9 @@ TEST_P(OpConsistency, MatchesReference) {
           err = std::max(err, std::abs(r[i] - g[i]));
           ASSERT_FALSE(std::isnan(g[i])) << "NaN in " << c.name;
         }
-        EXPECT_LE(err / scale, tol) << c.name << " " << cpu::variant_name(v) << " "
-                                    << dtype_name(dtype) << (a == 0 ? " output" : " grad of input ")
-                                    << (a == 0 ? "" : std::to_string(a - 1));
+        EXPECT_LE(err / scale, tol)
+            << c.name << " " << cpu::variant_name(v) << " " << dtype_name(dtype)
+            << (a == 0 ? " output" : " grad of input ") << (a == 0 ? "" : std::to_string(a - 1));
       }
     }
   }

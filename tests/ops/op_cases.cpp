@@ -15,7 +15,8 @@ Tensor positions(int64_t n, int32_t start = 0) {
 Tensor causal_like_mask(int64_t nq, int64_t nk) {
   std::vector<float> m(static_cast<size_t>(nq * nk));
   for (int64_t i = 0; i < nq; ++i)
-    for (int64_t j = 0; j < nk; ++j) m[size_t(i * nk + j)] = (i + j) % 3 == 0 ? -1e9f : 0.25f * float(j % 2);
+    for (int64_t j = 0; j < nk; ++j)
+      m[size_t(i * nk + j)] = (i + j) % 3 == 0 ? -1e9f : 0.25f * float(j % 2);
   return Tensor::from_floats(m, Shape{nq, nk});
 }
 }  // namespace
@@ -29,7 +30,8 @@ const std::vector<OpCase>& op_cases() {
       {"sub_bcast", {{2, 3}, {1, 3}}, [](auto& x) { return sub(x[0], x[1]); }},
       {"mul_scalar", {{3, 19}, {1}}, [](auto& x) { return mul(x[0], x[1]); }},
       {"mul", {{5, 7}, {5, 7}}, [](auto& x) { return mul(x[0], x[1]); }},
-      {"div", {{3, 4}, {3, 4}},
+      {"div",
+       {{3, 4}, {3, 4}},
        [](auto& x) { return div(x[0], add(mul(x[1], x[1]), Tensor::full(Shape{1}, 1.0f))); }},
       {"scale", {{4, 5}}, [](auto& x) { return scale(x[0], -1.5f); }},
       {"gelu", {{4, 37}}, [](auto& x) { return gelu(x[0]); }},
@@ -41,51 +43,83 @@ const std::vector<OpCase>& op_cases() {
       {"matmul_nt", {{4, 6}, {5, 6}}, [](auto& x) { return matmul(x[0], x[1], false, true); }},
       {"matmul_tn", {{6, 4}, {6, 5}}, [](auto& x) { return matmul(x[0], x[1], true, false); }},
       {"matmul_tt", {{2, 6, 4}, {2, 5, 6}}, [](auto& x) { return matmul(x[0], x[1], true, true); }},
-      {"matmul_weight", {{2, 3, 8}, {5, 8}}, [](auto& x) { return matmul(x[0], x[1], false, true); }},
+      {"matmul_weight",
+       {{2, 3, 8}, {5, 8}},
+       [](auto& x) { return matmul(x[0], x[1], false, true); }},
       {"matmul_shared_left", {{4, 8}, {3, 8, 5}}, [](auto& x) { return matmul(x[0], x[1]); }},
-      {"matmul_view", {{7, 4}, {3, 7}},
+      {"matmul_view",
+       {{7, 4}, {3, 7}},
        [](auto& x) { return matmul(transpose(x[0], 0, 1), transpose(x[1], 0, 1)); }},
       {"linear_bias", {{2, 3, 8}, {5, 8}, {5}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
       {"rms_norm", {{3, 5, 33}, {33}}, [](auto& x) { return rms_norm(x[0], x[1], 1e-5f); }},
-      {"layer_norm", {{4, 33}, {33}, {33}}, [](auto& x) { return layer_norm(x[0], x[1], x[2], 1e-5f); }},
-      {"layer_norm_rows", {{70, 20}, {20}, {20}}, [](auto& x) { return layer_norm(x[0], x[1], x[2], 1e-5f); }},
+      {"layer_norm",
+       {{4, 33}, {33}, {33}},
+       [](auto& x) { return layer_norm(x[0], x[1], x[2], 1e-5f); }},
+      {"layer_norm_rows",
+       {{70, 20}, {20}, {20}},
+       [](auto& x) { return layer_norm(x[0], x[1], x[2], 1e-5f); }},
       {"softmax", {{3, 17}}, [](auto& x) { return softmax(x[0]); }},
       {"softmax_causal", {{2, 5, 7}}, [](auto& x) { return softmax(x[0], true); }},
-      {"rope_norm", {{2, 5, 3, 8}},
+      {"rope_norm",
+       {{2, 5, 3, 8}},
        [](auto& x) { return rope(x[0], positions(5, 3), 10000.0f, RopeMode::norm); }},
-      {"rope_neox", {{1, 4, 2, 8}},
+      {"rope_neox",
+       {{1, 4, 2, 8}},
        [](auto& x) { return rope(x[0], positions(4), 500.0f, RopeMode::neox); }},
-      {"rope_partial", {{1, 3, 2, 8}},
+      {"rope_partial",
+       {{1, 3, 2, 8}},
        [](auto& x) { return rope(x[0], positions(3), 10000.0f, RopeMode::neox, 4); }},
-      {"attention", {{2, 5, 4, 8}, {2, 6, 2, 8}, {2, 6, 2, 8}},
+      {"attention",
+       {{2, 5, 4, 8}, {2, 6, 2, 8}, {2, 6, 2, 8}},
        [](auto& x) { return attention(x[0], x[1], x[2], false); }},
-      {"attention_causal", {{1, 7, 2, 16}, {1, 7, 2, 16}, {1, 7, 2, 16}},
+      {"attention_causal",
+       {{1, 7, 2, 16}, {1, 7, 2, 16}, {1, 7, 2, 16}},
        [](auto& x) { return attention(x[0], x[1], x[2], true); }},
-      {"attention_kv_cache", {{1, 3, 2, 8}, {1, 9, 1, 8}, {1, 9, 1, 8}},
+      {"attention_kv_cache",
+       {{1, 3, 2, 8}, {1, 9, 1, 8}, {1, 9, 1, 8}},
        [](auto& x) { return attention(x[0], x[1], x[2], true); }},
-      {"attention_mask", {{1, 4, 2, 8}, {1, 5, 2, 8}, {1, 5, 2, 8}},
+      {"attention_mask",
+       {{1, 4, 2, 8}, {1, 5, 2, 8}, {1, 5, 2, 8}},
        [](auto& x) { return attention(x[0], x[1], x[2], false, causal_like_mask(4, 5), 0.3f); }},
-      {"attention_long", {{1, 150, 1, 16}, {1, 150, 1, 16}, {1, 150, 1, 16}},
+      {"attention_long",
+       {{1, 150, 1, 16}, {1, 150, 1, 16}, {1, 150, 1, 16}},
        [](auto& x) { return attention(x[0], x[1], x[2], true); }},
-      {"embedding", {{10, 6}},
-       [](auto& x) { return embedding(x[0], Tensor::from_ints({1, 3, 3, 9, 0, 1}, Shape{2, 3})); }},
+      {"embedding",
+       {{10, 6}},
+       [](auto& x) {
+         return embedding(x[0], Tensor::from_ints({1, 3, 3, 9, 0, 1}, Shape{2, 3}));
+       }},
       {"patchify", {{2, 3, 8, 8}}, [](auto& x) { return patchify(x[0], 4); }},
-      {"conv2d_patch", {{2, 3, 8, 8}, {5, 3, 4, 4}, {5}},
+      {"conv2d_patch",
+       {{2, 3, 8, 8}, {5, 3, 4, 4}, {5}},
        [](auto& x) { return conv2d_patch(x[0], x[1], x[2]); }},
-      {"concat", {{2, 3}, {2, 1}, {2, 4}}, [](auto& x) { return concat({x[0], x[1], x[2]}, 1); }},
-      {"split", {{3, 7}},
+      {"concat",
+       {{2, 3}, {2, 1}, {2, 4}},
+       [](auto& x) {
+         return concat({x[0], x[1], x[2]}, 1);
+       }},
+      {"split",
+       {{3, 7}},
        [](auto& x) {
          auto parts = split(x[0], {2, 5}, 1);
          return concat({parts[1], scale(parts[0], 2.0f)}, 1);
        }},
-      {"slice_transpose", {{4, 6}},
+      {"slice_transpose",
+       {{4, 6}},
        [](auto& x) { return contiguous(slice(transpose(x[0], 0, 1), 0, 1, 4)); }},
-      {"expand", {{3, 1}}, [](auto& x) { return mul(expand(x[0], Shape{2, 3, 4}), expand(x[0], Shape{2, 3, 4})); }},
+      {"expand",
+       {{3, 1}},
+       [](auto& x) {
+         return mul(expand(x[0], Shape{2, 3, 4}), expand(x[0], Shape{2, 3, 4}));
+       }},
       {"sum", {{3, 4, 5}}, [](auto& x) { return sum(x[0], 1); }},
       {"mean_keepdim", {{3, 4, 5}}, [](auto& x) { return mean(x[0], -1, true); }},
       {"sum_all", {{3, 4}}, [](auto& x) { return sum_all(x[0]); }},
-      {"cross_entropy", {{6, 11}},
-       [](auto& x) { return cross_entropy(x[0], Tensor::from_ints({3, -100, 0, 10, 5, 5}, Shape{6})); }},
+      {"cross_entropy",
+       {{6, 11}},
+       [](auto& x) {
+         return cross_entropy(x[0], Tensor::from_ints({3, -100, 0, 10, 5, 5}, Shape{6}));
+       }},
   };
   return cases;
 }

@@ -51,7 +51,8 @@ void bf16_matmul(const MatmulParams& p, const void* a, const void* b, float* c) 
   dnnl::memory am(a_md, eng, const_cast<void*>(a)), bm(b_md, eng, const_cast<void*>(b)),
       cm(c_md, eng, c);
   dnnl::stream stream(eng);
-  dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  dnnl::matmul(pd).execute(stream,
+                           {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
 }
 
@@ -62,7 +63,8 @@ void onednn_matmul(const MatmulParams& p, const void* a, const void* b, float* c
   if (p.k == 0) {
     if (!p.accumulate)
       for (int64_t bt = 0; bt < p.batch; ++bt)
-        for (int64_t i = 0; i < p.m; ++i) std::fill(c + bt * p.stride_c + i * p.ldc, c + bt * p.stride_c + i * p.ldc + p.n, 0.0f);
+        for (int64_t i = 0; i < p.m; ++i)
+          std::fill(c + bt * p.stride_c + i * p.ldc, c + bt * p.stride_c + i * p.ldc + p.n, 0.0f);
     return;
   }
   match_omp_threads();
@@ -72,10 +74,11 @@ void onednn_matmul(const MatmulParams& p, const void* a, const void* b, float* c
     const float* bf = static_cast<const float*>(b);
     for (int64_t bt = 0; bt < p.batch; ++bt) {
       dnnl_status_t st = dnnl_sgemm(p.trans_a ? 'T' : 'N', p.trans_b ? 'T' : 'N', p.m, p.n, p.k,
-                                    1.0f, af + bt * p.stride_a, p.lda, bf + bt * p.stride_b,
-                                    p.ldb, p.accumulate ? 1.0f : 0.0f, c + bt * p.stride_c, p.ldc);
+                                    1.0f, af + bt * p.stride_a, p.lda, bf + bt * p.stride_b, p.ldb,
+                                    p.accumulate ? 1.0f : 0.0f, c + bt * p.stride_c, p.ldc);
       if (st != dnnl_success)
-        throw_error(ErrorKind::internal, "oneDNN sgemm failed with status " + std::to_string(int(st)));
+        throw_error(ErrorKind::internal,
+                    "oneDNN sgemm failed with status " + std::to_string(int(st)));
     }
   } catch (const dnnl::error& e) {
     throw_error(ErrorKind::internal, std::string("oneDNN matmul failed: ") + e.what());

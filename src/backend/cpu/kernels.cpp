@@ -16,10 +16,18 @@ thread_local int tls_variant_override = -1;
 void reference_to_f32(DType from, const void* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     switch (from) {
-      case DType::f32: dst[i] = static_cast<const float*>(src)[i]; break;
-      case DType::f16: dst[i] = f16_to_f32(static_cast<const uint16_t*>(src)[i]); break;
-      case DType::bf16: dst[i] = bf16_to_f32(static_cast<const uint16_t*>(src)[i]); break;
-      case DType::i32: dst[i] = float(static_cast<const int32_t*>(src)[i]); break;
+      case DType::f32:
+        dst[i] = static_cast<const float*>(src)[i];
+        break;
+      case DType::f16:
+        dst[i] = f16_to_f32(static_cast<const uint16_t*>(src)[i]);
+        break;
+      case DType::bf16:
+        dst[i] = bf16_to_f32(static_cast<const uint16_t*>(src)[i]);
+        break;
+      case DType::i32:
+        dst[i] = float(static_cast<const int32_t*>(src)[i]);
+        break;
     }
   }
 }
@@ -27,10 +35,18 @@ void reference_to_f32(DType from, const void* src, float* dst, int64_t n) {
 void reference_from_f32(DType to, const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     switch (to) {
-      case DType::f32: static_cast<float*>(dst)[i] = src[i]; break;
-      case DType::f16: static_cast<uint16_t*>(dst)[i] = f32_to_f16(src[i]); break;
-      case DType::bf16: static_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]); break;
-      case DType::i32: static_cast<int32_t*>(dst)[i] = int32_t(src[i]); break;
+      case DType::f32:
+        static_cast<float*>(dst)[i] = src[i];
+        break;
+      case DType::f16:
+        static_cast<uint16_t*>(dst)[i] = f32_to_f16(src[i]);
+        break;
+      case DType::bf16:
+        static_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]);
+        break;
+      case DType::i32:
+        static_cast<int32_t*>(dst)[i] = int32_t(src[i]);
+        break;
     }
   }
 }
@@ -63,10 +79,14 @@ const CpuKernels& kernels_reference() {
 
 const char* variant_name(KernelVariant v) {
   switch (v) {
-    case KernelVariant::reference: return "reference";
-    case KernelVariant::scalar: return "scalar";
-    case KernelVariant::avx2: return "avx2";
-    case KernelVariant::avx512: return "avx512";
+    case KernelVariant::reference:
+      return "reference";
+    case KernelVariant::scalar:
+      return "scalar";
+    case KernelVariant::avx2:
+      return "avx2";
+    case KernelVariant::avx512:
+      return "avx512";
   }
   return "?";
 }
@@ -74,7 +94,8 @@ const char* variant_name(KernelVariant v) {
 bool variant_supported(KernelVariant v) {
   switch (v) {
     case KernelVariant::reference:
-    case KernelVariant::scalar: return true;
+    case KernelVariant::scalar:
+      return true;
     case KernelVariant::avx2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
              __builtin_cpu_supports("f16c");
@@ -100,17 +121,21 @@ KernelVariant best_variant() {
 
 const CpuKernels& kernels_for(KernelVariant v) {
   switch (v) {
-    case KernelVariant::reference: return kernels_reference();
-    case KernelVariant::scalar: return kernels_scalar();
-    case KernelVariant::avx2: return kernels_avx2();
-    case KernelVariant::avx512: return kernels_avx512();
+    case KernelVariant::reference:
+      return kernels_reference();
+    case KernelVariant::scalar:
+      return kernels_scalar();
+    case KernelVariant::avx2:
+      return kernels_avx2();
+    case KernelVariant::avx512:
+      return kernels_avx512();
   }
   return kernels_reference();
 }
 
 const CpuKernels& cpu_kernels() {
   return kernels_for(tls_variant_override >= 0 ? KernelVariant(tls_variant_override)
-                                                : best_variant());
+                                               : best_variant());
 }
 
 KernelVariantScope::KernelVariantScope(KernelVariant v) : previous_(tls_variant_override) {

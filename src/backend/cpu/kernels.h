@@ -58,20 +58,18 @@ struct CpuKernels {
   void (*swiglu_backward)(const float* gate, const float* up, const float* gout, float* ggate,
                           float* gup, int64_t n);
   // Row-wise over [rows, cols]; w (and b) are [cols] or null.
-  void (*rms_norm)(const float* x, const float* w, float* y, int64_t rows, int64_t cols,
-                   float eps);
+  void (*rms_norm)(const float* x, const float* w, float* y, int64_t rows, int64_t cols, float eps);
   // gw (may be null) receives the sum over rows (overwritten).
-  void (*rms_norm_backward)(const float* x, const float* w, const float* gy, float* gx,
-                            float* gw, int64_t rows, int64_t cols, float eps);
+  void (*rms_norm_backward)(const float* x, const float* w, const float* gy, float* gx, float* gw,
+                            int64_t rows, int64_t cols, float eps);
   void (*layer_norm)(const float* x, const float* w, const float* b, float* y, int64_t rows,
                      int64_t cols, float eps);
-  void (*layer_norm_backward)(const float* x, const float* w, const float* gy, float* gx,
-                              float* gw, float* gb, int64_t rows, int64_t cols, float eps);
+  void (*layer_norm_backward)(const float* x, const float* w, const float* gy, float* gx, float* gw,
+                              float* gb, int64_t rows, int64_t cols, float eps);
   // Row-wise softmax of [rows, cols]. causal_q > 0: rows are grouped in matrices of causal_q
   // query rows; row i of a group sees columns j <= i + (cols - causal_q), the rest are 0.
   void (*softmax)(const float* x, float* y, int64_t rows, int64_t cols, int64_t causal_q);
-  void (*softmax_backward)(const float* y, const float* gy, float* gx, int64_t rows,
-                           int64_t cols);
+  void (*softmax_backward)(const float* y, const float* gy, float* gx, int64_t rows, int64_t cols);
   // Per row: lse[r] = logsumexp(logits[r]); loss[r] = lse - logits[r][t] (0 when ignored).
   void (*cross_entropy)(const float* logits, const int32_t* targets, float* loss, float* lse,
                         int64_t rows, int64_t cols, int32_t ignore_index);
@@ -84,8 +82,8 @@ struct CpuKernels {
                     float* out, float* lse);
   // gk/gv are overwritten (not accumulated).
   void (*attention_backward)(const AttentionParams& p, const float* q, const float* k,
-                             const float* v, const float* out, const float* lse,
-                             const float* gout, float* gq, float* gk, float* gv);
+                             const float* v, const float* out, const float* lse, const float* gout,
+                             float* gq, float* gk, float* gv);
   void (*matmul)(const MatmulParams& p, const void* a, const void* b, float* c);
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).
   void (*to_f32)(DType from, const void* src, float* dst, int64_t n);
@@ -106,6 +104,5 @@ class KernelVariantScope {
  private:
   int previous_;
 };
-
 
 }  // namespace anymal::cpu

@@ -26,11 +26,11 @@ void cross_entropy(const float* logits, const int32_t* targets, float* loss, flo
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* lse,
                             float gscale, float* glogits, int64_t rows, int64_t cols,
                             int32_t ignore_index);
-void attention(const AttentionParams& p, const float* q, const float* k, const float* v,
-               float* out, float* lse);
+void attention(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
+               float* lse);
 void attention_backward(const AttentionParams& p, const float* q, const float* k, const float* v,
-                        const float* out, const float* lse, const float* gout, float* gq,
-                        float* gk, float* gv);
+                        const float* out, const float* lse, const float* gout, float* gq, float* gk,
+                        float* gv);
 void matmul(const MatmulParams& p, const void* a, const void* b, float* c);
 
 }  // namespace anymal::cpu::reference

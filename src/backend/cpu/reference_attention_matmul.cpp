@@ -41,8 +41,8 @@ float load(const void* base, DType t, int64_t i) {
 
 }  // namespace
 
-void attention(const AttentionParams& p, const float* q, const float* k, const float* v,
-               float* out, float* lse) {
+void attention(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
+               float* lse) {
   int64_t D = p.head_dim;
   std::vector<double> s(size_t(p.n_kv));
   for (int64_t b = 0; b < p.batch; ++b)
@@ -63,8 +63,8 @@ void attention(const AttentionParams& p, const float* q, const float* k, const f
 }
 
 void attention_backward(const AttentionParams& p, const float* q, const float* k, const float* v,
-                        const float* out, const float* lse, const float* gout, float* gq,
-                        float* gk, float* gv) {
+                        const float* out, const float* lse, const float* gout, float* gq, float* gk,
+                        float* gv) {
   int64_t D = p.head_dim;
   std::fill(gk, gk + p.batch * p.n_kv * p.n_kv_head * D, 0.0f);
   std::fill(gv, gv + p.batch * p.n_kv * p.n_kv_head * D, 0.0f);

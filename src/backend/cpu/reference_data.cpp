@@ -26,7 +26,8 @@ void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t t
         }
       }
       for (int64_t h = 0; h < heads; ++h)
-        for (int64_t d = n_rot; d < dim; ++d) y[(bt * heads + h) * dim + d] = x[(bt * heads + h) * dim + d];
+        for (int64_t d = n_rot; d < dim; ++d)
+          y[(bt * heads + h) * dim + d] = x[(bt * heads + h) * dim + d];
     }
   });
 }

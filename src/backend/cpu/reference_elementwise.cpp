@@ -15,9 +15,12 @@ double unary_f(UnaryOp op, double x) {
   switch (op) {
     case UnaryOp::gelu_tanh:
       return 0.5 * x * (1 + std::tanh(kSqrt2OverPi * (x + 0.044715 * x * x * x)));
-    case UnaryOp::gelu_erf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case UnaryOp::quick_gelu: return x / (1 + std::exp(-1.702 * x));
-    case UnaryOp::silu: return x / (1 + std::exp(-x));
+    case UnaryOp::gelu_erf:
+      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case UnaryOp::quick_gelu:
+      return x / (1 + std::exp(-1.702 * x));
+    case UnaryOp::silu:
+      return x / (1 + std::exp(-x));
   }
   return 0;
 }
@@ -53,10 +56,18 @@ void binary(BinaryOp op, const float* a, int64_t n, const float* b, int64_t m, f
   for (int64_t i = 0; i < n; ++i) {
     float x = a[i], y = b[i % m];
     switch (op) {
-      case BinaryOp::add: out[i] = x + y; break;
-      case BinaryOp::sub: out[i] = x - y; break;
-      case BinaryOp::mul: out[i] = x * y; break;
-      case BinaryOp::div: out[i] = x / y; break;
+      case BinaryOp::add:
+        out[i] = x + y;
+        break;
+      case BinaryOp::sub:
+        out[i] = x - y;
+        break;
+      case BinaryOp::mul:
+        out[i] = x * y;
+        break;
+      case BinaryOp::div:
+        out[i] = x / y;
+        break;
     }
   }
 }
