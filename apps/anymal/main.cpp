@@ -1,6 +1,7 @@
 // anymal: one binary that trains and serves any-modality LLMs. This file parses the global
 // options, installs the thread pool, dispatches to a subcommand and turns errors into
-// "error: ..." and a non-zero exit (the edge where library exceptions are caught).
+// "error: ..." and an exit code (the edge where library exceptions are caught):
+// 2 for bad input, files or unsupported requests, 70 for internal errors.
 #include <cstdio>
 #include <map>
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
     runners[app.get_subcommands({})[before]] = std::move(run);
   };
   add(cli::add_info_command);
+  add(cli::add_inspect_command);
 
   try {
     app.parse(argc, argv);
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
       if (sub->parsed()) return run();
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return e.kind() == ErrorKind::internal ? 70 : 1;
+    return e.kind() == ErrorKind::internal ? 70 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 70;

@@ -4,6 +4,7 @@
 
 #include <dnnl.hpp>
 #include <string>
+#include <vector>
 
 #include "backend/cpu/isa_kernels.h"
 #include "core/error.h"
@@ -26,7 +27,56 @@ const dnnl::engine& cpu_engine() {
   return engine;
 }
 
+void sgemm_batches(const MatmulParams& p, const float* a, const float* b, float* c) {
+  for (int64_t bt = 0; bt < p.batch; ++bt) {
+    dnnl_status_t st = dnnl_sgemm(p.trans_a ? 'T' : 'N', p.trans_b ? 'T' : 'N', p.m, p.n, p.k, 1.0f,
+                                  a + bt * p.stride_a, p.lda, b + bt * p.stride_b, p.ldb,
+                                  p.accumulate ? 1.0f : 0.0f, c + bt * p.stride_c, p.ldc);
+    if (st != dnnl_success)
+      throw_error(ErrorKind::internal,
+                  "oneDNN sgemm failed with status " + std::to_string(int(st)));
+  }
+}
+
+// The span of elements an operand's strides reach: rows x cols per batch, `batches` batches.
+int64_t operand_extent(int64_t batches, int64_t stride, bool trans, int64_t rows, int64_t cols,
+                       int64_t ld) {
+  int64_t one = trans ? (cols - 1) * ld + rows : (rows - 1) * ld + cols;
+  return (batches - 1) * stride + one;
+}
+
+// CPUs without AVX-512 have no oneDNN bf16 GEMM: widen both operands (same strides) to f32.
+void bf16_via_f32(const MatmulParams& p, const void* a, const void* b, float* c) {
+  auto widen = [](const void* src, int64_t n) {
+    std::vector<float> out(static_cast<size_t>(n));
+    const uint16_t* h = static_cast<const uint16_t*>(src);
+    for (int64_t i = 0; i < n; ++i) out[size_t(i)] = bf16_to_f32(h[i]);
+    return out;
+  };
+  int64_t ba = p.stride_a == 0 ? 1 : p.batch, bb = p.stride_b == 0 ? 1 : p.batch;
+  std::vector<float> af = widen(a, operand_extent(ba, p.stride_a, p.trans_a, p.m, p.k, p.lda));
+  std::vector<float> bf = widen(b, operand_extent(bb, p.stride_b, p.trans_b, p.k, p.n, p.ldb));
+  sgemm_batches(p, af.data(), bf.data(), c);
+}
+
+// Whether this CPU has a oneDNN bf16 matmul (probed once with a tiny primitive).
+bool onednn_has_bf16() {
+  static const bool ok = [] {
+    try {
+      using dt = dnnl::memory::data_type;
+      using tag = dnnl::memory::format_tag;
+      dnnl::memory::desc a({16, 16}, dt::bf16, tag::ab), c({16, 16}, dt::f32, tag::ab);
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, a, c), cpu_engine());
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return ok;
+}
+
 void bf16_matmul(const MatmulParams& p, const void* a, const void* b, float* c) {
+  if (!onednn_has_bf16()) return bf16_via_f32(p, a, b, c);
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
   int64_t ba = p.stride_a == 0 ? 1 : p.batch, bb = p.stride_b == 0 ? 1 : p.batch;
@@ -70,16 +120,7 @@ void onednn_matmul(const MatmulParams& p, const void* a, const void* b, float* c
   match_omp_threads();
   try {
     if (p.dtype == DType::bf16) return bf16_matmul(p, a, b, c);
-    const float* af = static_cast<const float*>(a);
-    const float* bf = static_cast<const float*>(b);
-    for (int64_t bt = 0; bt < p.batch; ++bt) {
-      dnnl_status_t st = dnnl_sgemm(p.trans_a ? 'T' : 'N', p.trans_b ? 'T' : 'N', p.m, p.n, p.k,
-                                    1.0f, af + bt * p.stride_a, p.lda, bf + bt * p.stride_b, p.ldb,
-                                    p.accumulate ? 1.0f : 0.0f, c + bt * p.stride_c, p.ldc);
-      if (st != dnnl_success)
-        throw_error(ErrorKind::internal,
-                    "oneDNN sgemm failed with status " + std::to_string(int(st)));
-    }
+    sgemm_batches(p, static_cast<const float*>(a), static_cast<const float*>(b), c);
   } catch (const dnnl::error& e) {
     throw_error(ErrorKind::internal, std::string("oneDNN matmul failed: ") + e.what());
   }
