@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 
+#include "backend/cpu/quant.h"
 #include "core/error.h"
 
 namespace anymal {
@@ -430,6 +431,17 @@ Tensor GgufFile::tensor(const std::string& name) const {
     out = Tensor::empty(t.shape(), dtype);
     std::memcpy(out.mutable_raw(), tensor_data(t), t.nbytes);
   }
+  return out.set_name(name);
+}
+
+Tensor GgufFile::dequantize(const std::string& name) const {
+  const GgufTensorInfo& t = tensor_info(name);
+  if (!cpu::can_dequantize(t.type))
+    throw_error(ErrorKind::unsupported, path_ + ": tensor " + name + " has type " +
+                                            ggml_type_name(t.type) +
+                                            ", which this build cannot read yet");
+  Tensor out = Tensor::empty(t.shape());
+  cpu::dequantize_row(t.type, tensor_data(t), out.mutable_data<float>(), t.numel());
   return out.set_name(name);
 }
 

@@ -15,7 +15,7 @@
 
 #include "core/mapped_file.h"
 #include "core/tensor.h"
-#include "formats/ggml_types.h"
+#include "core/ggml_types.h"
 
 namespace anymal {
 
@@ -108,6 +108,8 @@ class GgufFile {
   }
   // An f32/f16/bf16/i32 tensor as a read-only Tensor over the mapping (row-major shape).
   Tensor tensor(const std::string& name) const;
+  // Any supported type (quantized too) converted to a new f32 tensor (row-major shape).
+  Tensor dequantize(const std::string& name) const;
 
  private:
   GgufFile() = default;

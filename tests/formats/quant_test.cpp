@@ -1,0 +1,126 @@
+// ggml block formats. Oracle: the quantized fixture models were made from the f16 one by
+// llama-quantize, so (a) our dequantization of their tensors must land near the f16 weights,
+// and (b) our quantizer must reproduce llama-quantize's bytes where the type matches.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "backend/cpu/quant.h"
+#include "core/rng.h"
+#include "formats/gguf.h"
+
+using namespace anymal;
+
+namespace {
+
+std::string fixture(const std::string& name) {
+  return std::string(ANYMAL_SHARED_FIXTURES) + "/llm/" + name;
+}
+
+float rms(const std::vector<float>& v) {
+  double s = 0;
+  for (float x : v) s += double(x) * x;
+  return float(std::sqrt(s / double(v.size())));
+}
+
+float relative_rms_error(const std::vector<float>& got, const std::vector<float>& ref) {
+  std::vector<float> d(ref.size());
+  for (size_t i = 0; i < ref.size(); ++i) d[i] = got[i] - ref[i];
+  return rms(d) / rms(ref);
+}
+
+// Worst tolerated relative RMS error of each type against the f16 weights.
+float tolerance(GgmlType t) {
+  switch (t) {
+    case GgmlType::f32:
+    case GgmlType::f16:
+      return 1e-6f;
+    case GgmlType::q8_0:
+      return 0.01f;
+    case GgmlType::q6_k:
+      return 0.03f;
+    case GgmlType::q4_k:
+      return 0.08f;
+    case GgmlType::q4_0:
+      return 0.12f;
+    default:
+      return 0.2f;
+  }
+}
+
+}  // namespace
+
+TEST(Quant, DequantizedFixtureTensorsMatchTheF16Weights) {
+  if (!std::filesystem::exists(fixture("tiny-llama-gqa-f16.gguf"))) GTEST_SKIP() << "no fixtures";
+  auto f16 = GgufFile::open(fixture("tiny-llama-gqa-f16.gguf"));
+  std::map<GgmlType, int> seen;
+  for (const char* q : {"q8_0", "q4_0", "q4_k_m", "q6_k"}) {
+    auto g = GgufFile::open(fixture(std::string("tiny-llama-gqa-") + q + ".gguf"));
+    for (const GgufTensorInfo& t : g->tensors()) {
+      std::vector<float> got = g->dequantize(t.name).to_floats();
+      std::vector<float> ref = f16->dequantize(t.name).to_floats();
+      float err = relative_rms_error(got, ref);
+      EXPECT_LE(err, tolerance(t.type))
+          << q << " " << t.name << " (" << ggml_type_name(t.type) << ")";
+      seen[t.type]++;
+    }
+  }
+  for (GgmlType t : {GgmlType::q8_0, GgmlType::q4_0, GgmlType::q4_k, GgmlType::q6_k})
+    EXPECT_GT(seen[t], 0) << ggml_type_name(t) << " never exercised";
+}
+
+TEST(Quant, QuantizerReproducesLlamaQuantizeBytes) {
+  if (!std::filesystem::exists(fixture("tiny-llama-gqa-f16.gguf"))) GTEST_SKIP() << "no fixtures";
+  auto f16 = GgufFile::open(fixture("tiny-llama-gqa-f16.gguf"));
+  int compared = 0;
+  for (const char* q : {"q8_0", "q4_0"}) {
+    auto g = GgufFile::open(fixture(std::string("tiny-llama-gqa-") + q + ".gguf"));
+    for (const GgufTensorInfo& t : g->tensors()) {
+      if (t.type != GgmlType::q8_0 && t.type != GgmlType::q4_0) continue;
+      std::vector<float> src = f16->dequantize(t.name).to_floats();
+      std::vector<uint8_t> ours(t.nbytes);
+      cpu::quantize_row(t.type, src.data(), ours.data(), t.numel());
+      EXPECT_EQ(std::memcmp(ours.data(), g->tensor_data(t), t.nbytes), 0) << q << " " << t.name;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 10);
+}
+
+TEST(Quant, RoundTripErrorStaysWithinHalfAStep) {
+  Rng rng(3);
+  std::vector<float> x(32 * 64);
+  for (float& v : x) v = rng.normal(0.3f, 2.0f);
+  for (GgmlType t : {GgmlType::q8_0, GgmlType::q4_0, GgmlType::q4_1, GgmlType::q5_0, GgmlType::q5_1,
+                     GgmlType::f16, GgmlType::bf16}) {
+    std::vector<uint8_t> q(ggml_row_bytes(t, int64_t(x.size())));
+    std::vector<float> y(x.size());
+    cpu::quantize_row(t, x.data(), q.data(), int64_t(x.size()));
+    cpu::dequantize_row(t, q.data(), y.data(), int64_t(y.size()));
+    if (t == GgmlType::f16 || t == GgmlType::bf16) {  // relative rounding of a float format
+      float rel = t == GgmlType::f16 ? 1.0f / 2048 : 1.0f / 256;
+      for (size_t j = 0; j < x.size(); ++j) ASSERT_LE(std::abs(y[j] - x[j]), std::abs(x[j]) * rel);
+      continue;
+    }
+    int levels = t == GgmlType::q8_0 ? 254 : t == GgmlType::q4_0 || t == GgmlType::q4_1 ? 15 : 31;
+    for (size_t b = 0; b < x.size() / 32; ++b) {
+      float lo = *std::min_element(x.begin() + long(b * 32), x.begin() + long(b * 32 + 32));
+      float hi = *std::max_element(x.begin() + long(b * 32), x.begin() + long(b * 32 + 32));
+      float amax = std::max(std::abs(lo), std::abs(hi));
+      // symmetric types span 2·amax, asymmetric ones hi - lo; one step of f16 scale rounding
+      float range = (t == GgmlType::q4_1 || t == GgmlType::q5_1) ? hi - lo : 2 * amax;
+      float step = range / float(levels);
+      // ggml's q4_0/q5_0 map the largest magnitude to -8/-16, so the far end of the other sign
+      // clamps: a full step there, half a step everywhere else.
+      float bound = (t == GgmlType::q4_0 || t == GgmlType::q5_0) ? step : 0.5f * step;
+      for (size_t j = b * 32; j < b * 32 + 32; ++j)
+        ASSERT_LE(std::abs(y[j] - x[j]), bound * 1.02f + 1e-3f * amax)
+            << ggml_type_name(t) << " element " << j;
+    }
+  }
+  std::vector<uint8_t> q(ggml_row_bytes(GgmlType::q6_k, 256));
+  EXPECT_THROW(cpu::quantize_row(GgmlType::q6_k, x.data(), q.data(), 256), Error);
+}
