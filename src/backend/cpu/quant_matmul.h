@@ -1,0 +1,17 @@
+// y = x · Wᵀ with W stored in a ggml type, used in place (e.g. from a mapped GGUF file).
+//   w: n_rows rows of k elements in `type` (ggml [k, n_rows]); x: [t, k] f32; y: [t, n_rows] f32.
+// Inference only (no gradient). Few rows of x (decode) stream W once, dequantizing each row
+// into cache-resident scratch and dotting it with every x row; many rows (prefill) dequantize
+// W once and run one GEMM through oneDNN.
+#pragma once
+
+#include <cstdint>
+
+#include "core/ggml_types.h"
+
+namespace anymal::cpu {
+
+void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const float* x,
+                  int64_t t, float* y);
+
+}  // namespace anymal::cpu

@@ -1,0 +1,67 @@
+// The `llama` architecture from a GGUF file: hyper-parameters, and weights used in place from
+// the mapping (any ggml type the backend can read). Shapes are checked against the
+// hyper-parameters at load, naming the tensor when one is off.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ggml_types.h"
+#include "core/tensor.h"
+#include "formats/gguf.h"
+
+namespace anymal::models {
+
+struct LlamaConfig {
+  int64_t n_vocab = 0;
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;  // llama.attention.key_length, else n_embd / n_head
+  int64_t n_ff = 0;
+  int64_t n_rot = 0;  // llama.rope.dimension_count, else head_dim
+  int64_t n_ctx_train = 0;
+  float rope_base = 10000.0f;
+  float rms_eps = 1e-5f;
+
+  static LlamaConfig from_gguf(const GgufFile& f);
+};
+
+// A 2-D weight in its file type: `rows` outputs of `cols` inputs (ggml dims [cols, rows]).
+struct WeightMatrix {
+  std::string name;
+  GgmlType type = GgmlType::f32;
+  int64_t rows = 0, cols = 0;
+  const uint8_t* data = nullptr;
+  size_t row_bytes() const { return ggml_row_bytes(type, cols); }
+};
+
+struct LlamaLayer {
+  Tensor attn_norm, ffn_norm;   // f32 [n_embd]
+  WeightMatrix wq, wk, wv, wo;  // [n_head*hd, n_embd], [n_kv*hd, n_embd] x2, [n_embd, n_head*hd]
+  WeightMatrix w_gate, w_up, w_down;  // [n_ff, n_embd] x2, [n_embd, n_ff]
+};
+
+class LlamaModel {
+ public:
+  // Throws invalid_input naming the file and tensor/key for anything missing or misshapen.
+  static std::unique_ptr<LlamaModel> load(const std::string& path);
+  static std::unique_ptr<LlamaModel> from_gguf(std::shared_ptr<GgufFile> file);
+
+  const LlamaConfig& config() const { return cfg_; }
+  const GgufFile& file() const { return *file_; }
+  std::shared_ptr<GgufFile> file_ptr() const { return file_; }
+
+  WeightMatrix token_embd;  // [n_vocab, n_embd]
+  Tensor output_norm;       // f32 [n_embd]
+  WeightMatrix output;      // [n_vocab, n_embd]; token_embd when tied
+  std::vector<LlamaLayer> layers;
+
+ private:
+  std::shared_ptr<GgufFile> file_;
+  LlamaConfig cfg_;
+};
+
+}  // namespace anymal::models

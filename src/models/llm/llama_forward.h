@@ -1,0 +1,34 @@
+// The llama forward pass for inference: a KV cache preallocated for the context and a
+// workspace preallocated for a batch, so evaluating tokens allocates nothing per token.
+#pragma once
+
+#include <vector>
+
+#include "models/llm/llama.h"
+
+namespace anymal::models {
+
+// Keys and values of every layer for positions [0, n_ctx): f32 [n_ctx, n_head_kv, head_dim].
+struct KvCache {
+  KvCache(const LlamaConfig& c, int64_t n_ctx);
+  int64_t n_ctx = 0;
+  int64_t n_past = 0;  // positions filled
+  std::vector<std::vector<float>> k, v;
+};
+
+// Activation buffers for up to n_batch tokens at once.
+struct LlamaWorkspace {
+  LlamaWorkspace(const LlamaConfig& c, int64_t n_batch);
+  int64_t n_batch;
+  std::vector<float> x, xn, q, k, v, att, lse, gate, up, logits;
+  std::vector<int32_t> pos;
+};
+
+// Evaluates tokens[0..n) at positions cache.n_past.. (in chunks of ws.n_batch), appends their
+// keys/values to the cache, and writes logits: all n rows [n, n_vocab] when all_logits, else
+// the last row [n_vocab]. Throws invalid_input when the context is full or a token is out of
+// range.
+void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
+                int64_t n, bool all_logits, float* logits);
+
+}  // namespace anymal::models
