@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <map>
 
+#include "backend/cpu/kernels.h"
 #include "backend/cpu/quant.h"
+#include "backend/cpu/quant_matmul.h"
 #include "core/rng.h"
+#include "core/thread_pool.h"
 #include "formats/gguf.h"
 
 using namespace anymal;
@@ -123,4 +126,55 @@ TEST(Quant, RoundTripErrorStaysWithinHalfAStep) {
   }
   std::vector<uint8_t> q(ggml_row_bytes(GgmlType::q6_k, 256));
   EXPECT_THROW(cpu::quantize_row(GgmlType::q6_k, x.data(), q.data(), 256), Error);
+}
+
+// Op consistency for the quantized matmul: every variant × type × batch size against the
+// reference kernels (dequantize + double-accumulated dot).
+TEST(Quant, QuantMatmulMatchesReferenceOnEveryVariant) {
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  Rng rng(8);
+  struct Weights {
+    GgmlType type;
+    int64_t rows, k;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<Weights> all;
+  const int64_t rows = 40, k = 256;
+  std::vector<float> w(static_cast<size_t>(rows * k));
+  for (float& v : w) v = rng.normal(0.0f, 0.5f);
+  for (GgmlType t : {GgmlType::f32, GgmlType::f16, GgmlType::bf16, GgmlType::q8_0, GgmlType::q4_0,
+                     GgmlType::q4_1, GgmlType::q5_0, GgmlType::q5_1}) {
+    std::vector<uint8_t> q(ggml_row_bytes(t, rows * k));
+    cpu::quantize_row(t, w.data(), q.data(), rows * k);
+    all.push_back({t, rows, k, q});
+  }
+  if (std::filesystem::exists(fixture("tiny-llama-gqa-q4_k_m.gguf"))) {
+    auto g = GgufFile::open(fixture("tiny-llama-gqa-q4_k_m.gguf"));
+    for (const char* name : {"blk.0.ffn_up.weight", "blk.1.ffn_down.weight"}) {
+      const GgufTensorInfo& t = g->tensor_info(name);
+      const uint8_t* d = g->tensor_data(t);
+      all.push_back({t.type, t.ne[1], t.ne[0], std::vector<uint8_t>(d, d + t.nbytes)});
+    }
+  }
+  for (const Weights& wt : all)
+    for (int64_t t : {1, 3, 20}) {
+      std::vector<float> x(static_cast<size_t>(t * wt.k)), ref(static_cast<size_t>(t * wt.rows));
+      for (float& v : x) v = rng.normal();
+      {
+        cpu::KernelVariantScope kv(cpu::KernelVariant::reference);
+        cpu::quant_matmul(wt.type, wt.bytes.data(), wt.rows, wt.k, x.data(), t, ref.data());
+      }
+      float scale = 0;
+      for (float v : ref) scale = std::max(scale, std::abs(v));
+      for (auto v : cpu::supported_variants()) {
+        cpu::KernelVariantScope kv(v);
+        std::vector<float> got(ref.size());
+        cpu::quant_matmul(wt.type, wt.bytes.data(), wt.rows, wt.k, x.data(), t, got.data());
+        float err = 0;
+        for (size_t i = 0; i < ref.size(); ++i) err = std::max(err, std::abs(got[i] - ref[i]));
+        EXPECT_LE(err, 2e-5f * scale)
+            << ggml_type_name(wt.type) << " t=" << t << " " << cpu::variant_name(v);
+      }
+    }
 }

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/quant.h"
 #include "core/dtype.h"
+#include "core/error.h"
 
 namespace anymal::cpu {
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "backend/cpu/isa_kernels.h"
+#include "backend/cpu/quant.h"
 #include "backend/cpu/reference.h"
 
 namespace anymal::cpu {
@@ -72,6 +73,8 @@ const CpuKernels& kernels_reference() {
                             r::attention,
                             r::attention_backward,
                             r::matmul,
+                            r::quant_dot_rows,
+                            dequantize_row,
                             reference_to_f32,
                             reference_from_f32};
   return t;

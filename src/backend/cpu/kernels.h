@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/ggml_types.h"
 
 namespace anymal::cpu {
 
@@ -85,6 +86,12 @@ struct CpuKernels {
                              const float* v, const float* out, const float* lse, const float* gout,
                              float* gq, float* gk, float* gv);
   void (*matmul)(const MatmulParams& p, const void* a, const void* b, float* c);
+  // y[i·ldy + r] = Σ_j x[i·k + j] · W[r][j] for rows r < n_rows of a ggml-typed matrix (row
+  // stride row_bytes) and i < t: fused dequantize-and-dot, W read once from memory.
+  void (*quant_dot_rows)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
+                         int64_t k, const float* x, int64_t t, float* y, int64_t ldy);
+  // n elements of a ggml type to f32.
+  void (*dequantize)(GgmlType type, const void* src, float* dst, int64_t n);
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).
   void (*to_f32)(DType from, const void* src, float* dst, int64_t n);
   void (*from_f32)(DType to, const float* src, void* dst, int64_t n);

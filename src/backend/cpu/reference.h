@@ -32,6 +32,9 @@ void attention_backward(const AttentionParams& p, const float* q, const float* k
                         const float* out, const float* lse, const float* gout, float* gq, float* gk,
                         float* gv);
 void matmul(const MatmulParams& p, const void* a, const void* b, float* c);
+// Dequantizes each row (reference), then a double-accumulated dot.
+void quant_dot_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t k,
+                    const float* x, int64_t t, float* y, int64_t ldy);
 
 }  // namespace anymal::cpu::reference
 

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backend/cpu/quant.h"
 #include "backend/cpu/reference.h"
 
 namespace anymal::cpu::reference {
@@ -111,6 +112,19 @@ void matmul(const MatmulParams& p, const void* a, const void* b, float* c) {
         float& dst = cb[i * p.ldc + j];
         dst = p.accumulate ? dst + float(acc) : float(acc);
       }
+  }
+}
+
+void quant_dot_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t k,
+                    const float* x, int64_t t, float* y, int64_t ldy) {
+  std::vector<float> row(static_cast<size_t>(k));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    dequantize_row(type, w + size_t(r) * row_bytes, row.data(), k);
+    for (int64_t i = 0; i < t; ++i) {
+      double acc = 0;
+      for (int64_t j = 0; j < k; ++j) acc += double(row[size_t(j)]) * x[i * k + j];
+      y[i * ldy + r] = float(acc);
+    }
   }
 }
 

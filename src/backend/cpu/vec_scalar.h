@@ -22,6 +22,10 @@ struct VecScalar {
   static R round(R a) { return std::nearbyint(a); }
   // 2^n for integral n in [-126, 127]
   static R pow2n(R n) { return bits_to_f32(uint32_t(int32_t(n) + 127) << 23); }
+  // W elements widened to f32 from int8 / f16 / bf16 storage.
+  static R load_i8(const int8_t* p) { return float(*p); }
+  static R load_f16(const uint16_t* p) { return f16_to_f32(*p); }
+  static R load_bf16(const uint16_t* p) { return bf16_to_f32(*p); }
   static float hsum(R a) { return a; }
   static float hmax(R a) { return a; }
 };
