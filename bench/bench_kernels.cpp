@@ -11,6 +11,8 @@
 
 #include "autograd/backward.h"
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/quant.h"
+#include "backend/cpu/quant_matmul.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "ops/ops.h"
@@ -116,8 +118,40 @@ void BM_attention_fused_backward(benchmark::State& state) {
   set_flops(state, 3.5 * attention_flops(t));  // forward + backward (2.5x forward)
 }
 
+// Decode-shaped matvec (one activation row) over a TinyLlama FFN matrix in a ggml type:
+// GB/s of weights streamed (the memory roofline is what bounds decode).
+void BM_quant_matvec(benchmark::State& state, GgmlType type) {
+  ThreadPoolScope scope(&pool());
+  const int64_t rows = 5632, k = 2048;
+  Rng rng(4);
+  std::vector<float> w(static_cast<size_t>(rows * k)), x(static_cast<size_t>(k)),
+      y(static_cast<size_t>(rows));
+  for (float& v : w) v = rng.normal(0.0f, 0.02f);
+  for (float& v : x) v = rng.normal();
+  std::vector<uint8_t> q(ggml_row_bytes(type, rows * k));
+  cpu::quantize_row(type, w.data(), q.data(), rows * k);
+  for (auto _ : state) cpu::quant_matmul(type, q.data(), rows, k, x.data(), 1, y.data());
+  state.counters["GB/s"] = benchmark::Counter(double(q.size()) * double(state.iterations()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_quant_matvec, f16, GgmlType::f16)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_quant_matvec, bf16, GgmlType::bf16)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_quant_matvec, q8_0, GgmlType::q8_0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_quant_matvec, q4_0, GgmlType::q4_0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_quant_matvec, q4_K, GgmlType::q4_k)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_matmul, f32, DType::f32)
     ->Arg(512)
     ->Arg(1024)

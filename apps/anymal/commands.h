@@ -17,5 +17,6 @@ using Runner = std::function<int()>;
 // Registers `anymal info` and returns what runs it.
 Runner add_info_command(CLI::App& app, const GlobalOptions& global);
 Runner add_inspect_command(CLI::App& app, const GlobalOptions& global);
+Runner add_quantize_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace anymal::cli

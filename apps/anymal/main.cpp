@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   };
   add(cli::add_info_command);
   add(cli::add_inspect_command);
+  add(cli::add_quantize_command);
 
   try {
     app.parse(argc, argv);

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/ggml_types.h"
 #include "core/mapped_file.h"
 #include "core/tensor.h"
-#include "core/ggml_types.h"
 
 namespace anymal {
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/thread_pool.h"
+#include "formats/quantize.h"
 #include "models/llm/llama_forward.h"
 
 using namespace anymal;
@@ -46,12 +47,8 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
 
 class LlamaParity : public ::testing::TestWithParam<Case> {};
 
-}  // namespace
-
-TEST_P(LlamaParity, MatchesLlamaCpp) {
-  const Case& c = GetParam();
-  std::string path = llm_fixture(std::string(c.model) + ".gguf");
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no fixtures";
+// Evaluates the model at `path` on the prompts of reference `c.model` and compares.
+void check_against_reference(const std::string& path, const Case& c) {
   ThreadPool pool(2);
   ThreadPoolScope scope(&pool);
   auto model = LlamaModel::load(path);
@@ -112,6 +109,33 @@ TEST_P(LlamaParity, MatchesLlamaCpp) {
     size_t must_match = c.quant ? 1 : 4;  // fixtures_check: first 4 greedy tokens for f16
     for (size_t i = 0; i < must_match; ++i)
       EXPECT_EQ(greedy[i], greedy_ref[i]) << c.model << " " << p << " step " << i;
+  }
+}
+
+}  // namespace
+
+TEST_P(LlamaParity, MatchesLlamaCpp) {
+  std::string path = llm_fixture(std::string(GetParam().model) + ".gguf");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no fixtures";
+  check_against_reference(path, GetParam());
+}
+
+// `anymal quantize` of the f16 model: read back, its logits match llama-quantize's file of the
+// same type (within the quantized tolerance).
+TEST(LlamaQuantize, OurQuantizedFilesMatchLlamaQuantizeOnes) {
+  std::string f16 = llm_fixture("tiny-llama-gqa-f16.gguf");
+  if (!std::filesystem::exists(f16)) GTEST_SKIP() << "no fixtures";
+  for (auto [type, ref] :
+       std::vector<std::pair<GgmlType, const char*>>{{GgmlType::q8_0, "tiny-llama-gqa-q8_0"},
+                                                     {GgmlType::q4_0, "tiny-llama-gqa-q4_0"},
+                                                     {GgmlType::q4_k, "tiny-llama-gqa-q4_k_m"},
+                                                     {GgmlType::q6_k, "tiny-llama-gqa-q6_k"}}) {
+    std::string out =
+        (std::filesystem::temp_directory_path() / (std::string("anymal-") + ref + ".gguf"))
+            .string();
+    quantize_gguf(f16, out, type);
+    check_against_reference(out, Case{ref, 0.10f, 0.02f, true});
+    std::filesystem::remove(out);
   }
 }
 

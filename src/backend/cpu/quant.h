@@ -2,8 +2,9 @@
 //
 // dequantize_row: n elements of `type` (n a multiple of the block size) to f32. Supported:
 // f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q6_K.
-// quantize_row: f32 to `type` with ggml's reference rounding, for q4_0, q4_1, q5_0, q5_1, q8_0
-// (and the plain types). Other types throw unsupported naming the type.
+// quantize_row: f32 to `type`: q4_0, q4_1, q5_0, q5_1, q8_0 with ggml's reference rounding
+// (byte-identical to llama-quantize), q4_K and q6_K with our own scale fitting (same block
+// layout, not the same bytes as ggml's search), and the plain types. Others throw unsupported.
 #pragma once
 
 #include <cstdint>

@@ -79,6 +79,164 @@ float signed_absmax(const float* x, int n) {
   return max;
 }
 
+// Fit of one 32-value sub-block to x ≈ scale·q - min with q in [0, nmax], min >= 0, weighted
+// by `w`: a grid of iscales around nmax / (max - min), each refined by weighted least squares,
+// keeping the smallest weighted squared error — ggml's make_qkx2_quants (rmin -1, rdelta 0.1,
+// 20 steps), so q4_K files come out as llama-quantize writes them.
+void fit_scale_min(const float* x, const float* w, int n, int nmax, float& scale, float& min_out) {
+  float mn = x[0], mx = x[0], sum_w = w[0], sum_x = w[0] * x[0];
+  for (int i = 1; i < n; ++i) {
+    mn = std::min(mn, x[i]);
+    mx = std::max(mx, x[i]);
+    sum_w += w[i];
+    sum_x += w[i] * x[i];
+  }
+  mn = std::min(mn, 0.0f);
+  if (mx == mn) {
+    scale = 0;
+    min_out = -mn;
+    return;
+  }
+  // `min` moves to each better fit, and later candidates quantize around it (as ggml does).
+  float min = mn;
+  auto quant = [&](float iscale, int i) {
+    return std::clamp(std::nearbyint(iscale * (x[i] - min)), 0.0f, float(nmax));
+  };
+  float iscale = float(nmax) / (mx - min);
+  scale = 1 / iscale;
+  float best = 0;
+  for (int i = 0; i < n; ++i) {
+    float d = scale * quant(iscale, i) + min - x[i];
+    best += w[i] * d * d;
+  }
+  float laux[32];
+  for (int is = 0; is <= 20; ++is) {
+    float is_scale = (-1.0f + 0.1f * float(is) + float(nmax)) / (mx - min);
+    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+    for (int i = 0; i < n; ++i) {
+      float l = laux[i] = quant(is_scale, i);
+      sum_l += w[i] * l;
+      sum_l2 += w[i] * l * l;
+      sum_xl += w[i] * l * x[i];
+    }
+    float det = sum_w * sum_l2 - sum_l * sum_l;
+    if (det <= 0) continue;
+    float this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
+    float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+    if (this_min > 0) {
+      this_min = 0;
+      this_scale = sum_xl / sum_l2;
+    }
+    float err = 0;
+    for (int i = 0; i < n; ++i) {
+      float d = this_scale * laux[i] + this_min - x[i];
+      err += w[i] * d * d;
+    }
+    if (err < best) best = err, scale = this_scale, min = this_min;
+  }
+  min_out = -min;
+}
+
+void quantize_q4_k_block(const float* x, BlockQ4_K& b) {
+  float scales[8], mins[8], w[32];
+  for (int j = 0; j < 8; ++j) {
+    const float* xs = x + 32 * j;
+    float sum_x2 = 0;
+    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+    float av_x = std::sqrt(sum_x2 / 32);
+    for (int l = 0; l < 32; ++l) w[l] = av_x + std::abs(xs[l]);
+    fit_scale_min(xs, w, 32, 15, scales[j], mins[j]);
+  }
+  float max_scale = std::max(0.0f, *std::max_element(scales, scales + 8));
+  float max_min = std::max(0.0f, *std::max_element(mins, mins + 8));
+  float inv_scale = max_scale > 0 ? 63 / max_scale : 0, inv_min = max_min > 0 ? 63 / max_min : 0;
+  uint8_t sc[8], mn[8];
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = uint8_t(std::min(63.0f, std::nearbyint(inv_scale * scales[j])));
+    mn[j] = uint8_t(std::min(63.0f, std::nearbyint(inv_min * mins[j])));
+  }
+  for (int j = 0; j < 4; ++j) {
+    b.scales[j] = uint8_t((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));
+    b.scales[j + 4] = uint8_t((mn[j] & 63) | ((mn[j + 4] >> 4) << 6));
+    b.scales[j + 8] = uint8_t((sc[j + 4] & 0xF) | ((mn[j + 4] & 0xF) << 4));
+  }
+  b.d = f32_to_f16(max_scale / 63);
+  b.dmin = f32_to_f16(max_min / 63);
+  float d = h2f(b.d), dmin = h2f(b.dmin);  // quantize against the stored (rounded) values
+  uint8_t L[kQKK] = {};
+  for (int j = 0; j < 8; ++j) {
+    float ds = d * float(sc[j]), dm = dmin * float(mn[j]);
+    if (ds == 0) continue;
+    for (int i = 0; i < 32; ++i)
+      L[32 * j + i] = uint8_t(std::clamp(std::nearbyint((x[32 * j + i] + dm) / ds), 0.0f, 15.0f));
+  }
+  for (int j = 0, o = 0; j < kQKK; j += 64, o += 32)
+    for (int l = 0; l < 32; ++l) b.qs[o + l] = uint8_t(L[j + l] | (L[j + l + 32] << 4));
+}
+
+// Best signed scale for n values quantized to [-nmax, nmax): tries iscales around nmax / max
+// and keeps the one with the largest x²-weighted least-squares gain (ggml's make_qx_quants
+// with rmse_type 1, the choice of its q6_K reference quantizer).
+float fit_symmetric_scale(const float* x, int n, int nmax) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i)
+    if (std::abs(x[i]) > amax) amax = std::abs(x[i]), max = x[i];
+  if (amax < 1e-15f) return 0;
+  auto gain = [&](float iscale, float& sumlx, float& suml2) {
+    sumlx = suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      float l = std::clamp(std::nearbyint(iscale * x[i]), float(-nmax), float(nmax - 1));
+      float w = x[i] * x[i];
+      sumlx += w * x[i] * l;
+      suml2 += w * l * l;
+    }
+  };
+  float sumlx, suml2;
+  gain(-float(nmax) / max, sumlx, suml2);
+  float scale = suml2 > 0 ? sumlx / suml2 : 0, best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    gain(-(float(nmax) + 0.1f * float(is)) / max, sumlx, suml2);
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) scale = sumlx / suml2, best = scale * sumlx;
+  }
+  return scale;
+}
+
+void quantize_q6_k_block(const float* x, BlockQ6_K& b) {
+  float scales[16], max_abs = 0, max_scale = 0;
+  for (int j = 0; j < 16; ++j) {
+    scales[j] = fit_symmetric_scale(x + 16 * j, 16, 32);
+    if (std::abs(scales[j]) > max_abs) max_abs = std::abs(scales[j]), max_scale = scales[j];
+  }
+  if (max_abs < 1e-15f) {
+    std::memset(&b, 0, sizeof(b));
+    return;
+  }
+  float iscale = -128.0f / max_scale;
+  b.d = f32_to_f16(1 / iscale);
+  float d = h2f(b.d);
+  for (int j = 0; j < 16; ++j)
+    b.scales[j] = int8_t(std::min(127.0f, std::nearbyint(iscale * scales[j])));
+  uint8_t L[kQKK];
+  for (int j = 0; j < 16; ++j) {
+    float ds = d * float(b.scales[j]);
+    for (int i = 0; i < 16; ++i) {
+      float q = ds != 0 ? std::nearbyint(x[16 * j + i] / ds) : 0.0f;
+      L[16 * j + i] = uint8_t(std::clamp(q, -32.0f, 31.0f) + 32);
+    }
+  }
+  for (int n = 0; n < kQKK; n += 128) {
+    uint8_t* ql = b.ql + n / 2;
+    uint8_t* qh = b.qh + n / 4;
+    for (int l = 0; l < 32; ++l) {
+      uint8_t q1 = L[n + l], q2 = L[n + l + 32], q3 = L[n + l + 64], q4 = L[n + l + 96];
+      ql[l] = uint8_t((q1 & 0xF) | ((q3 & 0xF) << 4));
+      ql[l + 32] = uint8_t((q2 & 0xF) | ((q4 & 0xF) << 4));
+      qh[l] = uint8_t((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+    }
+  }
+}
+
 }  // namespace
 
 bool can_dequantize(GgmlType t) {
@@ -201,6 +359,8 @@ bool can_quantize(GgmlType t) {
     case GgmlType::q5_0:
     case GgmlType::q5_1:
     case GgmlType::q8_0:
+    case GgmlType::q4_k:
+    case GgmlType::q6_k:
       return true;
     default:
       return false;
@@ -292,6 +452,14 @@ void quantize_row(GgmlType type, const float* x, void* dst, int64_t n) {
       }
       return;
     }
+    case GgmlType::q4_k:
+      for (int64_t i = 0; i < n / kQKK; ++i)
+        quantize_q4_k_block(x + i * kQKK, static_cast<BlockQ4_K*>(dst)[i]);
+      return;
+    case GgmlType::q6_k:
+      for (int64_t i = 0; i < n / kQKK; ++i)
+        quantize_q6_k_block(x + i * kQKK, static_cast<BlockQ6_K*>(dst)[i]);
+      return;
     default:
       throw_error(ErrorKind::unsupported,
                   std::string("quantizing to ") + ggml_type_name(type) + " is not supported yet");

@@ -37,6 +37,13 @@ struct VecAvx512 {
     __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
   }
+  static R load_nibbles(const uint8_t* p, bool high) {
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    if (high) b = _mm_srli_epi16(b, 4);
+    b = _mm_and_si128(b, _mm_set1_epi8(0x0F));
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
+  }
+  static float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
   static float hsum(R a) { return _mm512_reduce_add_ps(a); }
   static float hmax(R a) { return _mm512_reduce_max_ps(a); }
 };
