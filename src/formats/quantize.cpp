@@ -55,13 +55,13 @@ int64_t layer_of(const std::string& name) {
 // The type a tensor gets, as llama-quantize chooses it: the output projection (output.weight,
 // or token_embd.weight when the output is tied to it) keeps more precision (q6_K) unless the
 // target is already that precise; a q4_K target is llama.cpp's Q4_K_M mix, with q6_K for
-// attn_v and ffn_down in the "more bits" layers.
+// attn_v and ffn_down in the "more bits" layers (q5_K likewise: Q5_K_M).
 GgmlType type_for(const std::string& name, GgmlType target, bool tied, int64_t n_layer) {
   bool precise = target == GgmlType::q8_0 || target == GgmlType::q6_k || target == GgmlType::f16 ||
                  target == GgmlType::bf16 || target == GgmlType::f32;
   bool is_output = name == "output.weight" || (tied && name == "token_embd.weight");
   if (is_output && !precise) return GgmlType::q6_k;
-  if (target == GgmlType::q4_k && n_layer > 0) {
+  if ((target == GgmlType::q4_k || target == GgmlType::q5_k) && n_layer > 0) {
     bool sensitive = name.find(".attn_v.weight") != std::string::npos ||
                      name.find(".ffn_down.weight") != std::string::npos;
     if (sensitive && use_more_bits(layer_of(name), n_layer)) return GgmlType::q6_k;
@@ -74,10 +74,9 @@ GgmlType type_for(const std::string& name, GgmlType target, bool tied, int64_t n
 QuantizeReport quantize_gguf(const std::string& in_path, const std::string& out_path,
                              GgmlType type) {
   if (!cpu::can_quantize(type))
-    throw_error(
-        ErrorKind::unsupported,
-        std::string("quantizing to ") + ggml_type_name(type) +
-            " is not supported (use q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q6_K, f16, bf16 or f32)");
+    throw_error(ErrorKind::unsupported, std::string("quantizing to ") + ggml_type_name(type) +
+                                            " is not supported (use q8_0, q4_0, q4_1, q5_0, q5_1, "
+                                            "q4_K, q5_K, q6_K, f16, bf16 or f32)");
   if (in_path == out_path)
     throw_error(ErrorKind::invalid_input, "quantize: input and output are the same file");
   auto in = GgufFile::open(in_path);

@@ -136,6 +136,18 @@ TEST(Quant, RoundTripErrorStaysWithinHalfAStep) {
             << ggml_type_name(t) << " element " << j;
     }
   }
+  // K-quants: relative RMS error of a round trip (q5_K has no llama.cpp file to compare with).
+  for (auto [t, bound] : std::vector<std::pair<GgmlType, double>>{
+           {GgmlType::q4_k, 0.08}, {GgmlType::q5_k, 0.04}, {GgmlType::q6_k, 0.02}}) {
+    std::vector<float> big(256 * 16), back(big.size());
+    for (float& v : big) v = rng.normal(0.1f, 1.0f);
+    std::vector<uint8_t> q(ggml_row_bytes(t, int64_t(big.size())));
+    cpu::quantize_row(t, big.data(), q.data(), int64_t(big.size()));
+    cpu::dequantize_row(t, q.data(), back.data(), int64_t(back.size()));
+    EXPECT_LE(relative_rms_error(back, big), bound) << ggml_type_name(t);
+    EXPECT_GT(relative_rms_error(back, big), bound / 8)
+        << ggml_type_name(t) << " suspiciously exact";
+  }
   std::vector<uint8_t> q(ggml_row_bytes(GgmlType::q2_k, 256));
   EXPECT_THROW(cpu::quantize_row(GgmlType::q2_k, x.data(), q.data(), 256), Error);
 }
@@ -156,7 +168,8 @@ TEST(Quant, QuantMatmulMatchesReferenceOnEveryVariant) {
   std::vector<float> w(static_cast<size_t>(rows * k));
   for (float& v : w) v = rng.normal(0.0f, 0.5f);
   for (GgmlType t : {GgmlType::f32, GgmlType::f16, GgmlType::bf16, GgmlType::q8_0, GgmlType::q4_0,
-                     GgmlType::q4_1, GgmlType::q5_0, GgmlType::q5_1}) {
+                     GgmlType::q4_1, GgmlType::q5_0, GgmlType::q5_1, GgmlType::q4_k, GgmlType::q5_k,
+                     GgmlType::q6_k}) {
     std::vector<uint8_t> q(ggml_row_bytes(t, rows * k));
     cpu::quantize_row(t, w.data(), q.data(), rows * k);
     all.push_back({t, rows, k, q});

@@ -19,6 +19,12 @@ constexpr int64_t kRowsPerTask = 16;
 
 void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const float* x,
                   int64_t t, float* y) {
+  QuantScratch scratch;
+  quant_matmul(type, w, n_rows, k, x, t, y, scratch);
+}
+
+void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const float* x,
+                  int64_t t, float* y, QuantScratch& scratch) {
   if (!can_dequantize(type))
     throw_error(ErrorKind::unsupported, std::string("matmul with ") + ggml_type_name(type) +
                                             " weights is not supported yet");
@@ -42,7 +48,8 @@ void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const
   p.ldc = n_rows;
   if (type == GgmlType::f32) return kern.matmul(p, x, w, y);
   if (type == GgmlType::f16) {  // f32 GEMM keeps f16 models within llama.cpp's f16 tolerance
-    std::vector<float> wf(static_cast<size_t>(n_rows * k));
+    std::vector<float>& wf = scratch.f32;
+    wf.resize(static_cast<size_t>(n_rows * k));
     parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
       kern.dequantize(type, wb + size_t(lo) * row_bytes, wf.data() + lo * k, (hi - lo) * k);
     });
@@ -50,11 +57,13 @@ void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const
   }
   // bf16 and quantized weights: a bf16 x bf16 -> f32 GEMM (twice the f32 rate), as llama.cpp
   // does for bf16 weights; quantized ones are widened to bf16 (not f32) on the way.
-  std::vector<uint16_t> xb(static_cast<size_t>(t * k));
+  std::vector<uint16_t>& xb = scratch.x_bf16;
+  xb.resize(static_cast<size_t>(t * k));
   kern.from_f32(DType::bf16, x, xb.data(), t * k);
   p.dtype = DType::bf16;
   if (type == GgmlType::bf16) return kern.matmul(p, xb.data(), w, y);
-  std::vector<uint16_t> wh(static_cast<size_t>(n_rows * k));
+  std::vector<uint16_t>& wh = scratch.bf16;
+  wh.resize(static_cast<size_t>(n_rows * k));
   parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
     std::vector<float> rows(static_cast<size_t>((hi - lo) * k));
     kern.dequantize(type, wb + size_t(lo) * row_bytes, rows.data(), (hi - lo) * k);

@@ -6,11 +6,22 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/ggml_types.h"
 
 namespace anymal::cpu {
 
+// Buffers the prefill path widens weights into, kept by the caller across calls: a fresh
+// multi-megabyte allocation per matmul costs the kernel zeroing its pages every time.
+struct QuantScratch {
+  std::vector<float> f32;
+  std::vector<uint16_t> bf16, x_bf16;
+};
+
+void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const float* x,
+                  int64_t t, float* y, QuantScratch& scratch);
+// Same, with scratch of its own (tests, one-off calls).
 void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const float* x,
                   int64_t t, float* y);
 

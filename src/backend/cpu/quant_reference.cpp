@@ -36,6 +36,12 @@ struct BlockQ8_0 {
   uint16_t d;
   int8_t qs[kQK];
 };
+struct BlockQ5_K {
+  uint16_t d, dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQKK / 8];
+  uint8_t qs[kQKK / 2];
+};
 struct BlockQ4_K {
   uint16_t d, dmin;
   uint8_t scales[12];
@@ -47,6 +53,7 @@ struct BlockQ6_K {
   int8_t scales[kQKK / 16];
   uint16_t d;
 };
+static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22 &&
               sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_K) == 144 &&
               sizeof(BlockQ6_K) == 210);
@@ -81,9 +88,10 @@ float signed_absmax(const float* x, int n) {
 
 // Fit of one 32-value sub-block to x ≈ scale·q - min with q in [0, nmax], min >= 0, weighted
 // by `w`: a grid of iscales around nmax / (max - min), each refined by weighted least squares,
-// keeping the smallest weighted squared error — ggml's make_qkx2_quants (rmin -1, rdelta 0.1,
-// 20 steps), so q4_K files come out as llama-quantize writes them.
-void fit_scale_min(const float* x, const float* w, int n, int nmax, float& scale, float& min_out) {
+// keeping the smallest weighted squared error — ggml's make_qkx2_quants (rdelta 0.1; q4_K uses
+// rmin -1 and 20 steps, q5_K -0.5 and 15), so K-quant files come out as llama-quantize writes them.
+void fit_scale_min(const float* x, const float* w, int n, int nmax, float rmin, int nstep,
+                   float& scale, float& min_out) {
   float mn = x[0], mx = x[0], sum_w = w[0], sum_x = w[0] * x[0];
   for (int i = 1; i < n; ++i) {
     mn = std::min(mn, x[i]);
@@ -110,8 +118,8 @@ void fit_scale_min(const float* x, const float* w, int n, int nmax, float& scale
     best += w[i] * d * d;
   }
   float laux[32];
-  for (int is = 0; is <= 20; ++is) {
-    float is_scale = (-1.0f + 0.1f * float(is) + float(nmax)) / (mx - min);
+  for (int is = 0; is <= nstep; ++is) {
+    float is_scale = (rmin + 0.1f * float(is) + float(nmax)) / (mx - min);
     float sum_l = 0, sum_l2 = 0, sum_xl = 0;
     for (int i = 0; i < n; ++i) {
       float l = laux[i] = quant(is_scale, i);
@@ -137,7 +145,10 @@ void fit_scale_min(const float* x, const float* w, int n, int nmax, float& scale
   min_out = -min;
 }
 
-void quantize_q4_k_block(const float* x, BlockQ4_K& b) {
+// The sub-block scales and mins of a q4_K / q5_K super-block, fitted and packed into the
+// shared 12-byte 6-bit format; fills L with the quantized values (0..nmax).
+template <typename Block>
+void quantize_k4_scales(const float* x, int nmax, float rmin, int nstep, Block& b, uint8_t* L) {
   float scales[8], mins[8], w[32];
   for (int j = 0; j < 8; ++j) {
     const float* xs = x + 32 * j;
@@ -145,7 +156,7 @@ void quantize_q4_k_block(const float* x, BlockQ4_K& b) {
     for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
     float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) w[l] = av_x + std::abs(xs[l]);
-    fit_scale_min(xs, w, 32, 15, scales[j], mins[j]);
+    fit_scale_min(xs, w, 32, nmax, rmin, nstep, scales[j], mins[j]);
   }
   float max_scale = std::max(0.0f, *std::max_element(scales, scales + 8));
   float max_min = std::max(0.0f, *std::max_element(mins, mins + 8));
@@ -163,15 +174,35 @@ void quantize_q4_k_block(const float* x, BlockQ4_K& b) {
   b.d = f32_to_f16(max_scale / 63);
   b.dmin = f32_to_f16(max_min / 63);
   float d = h2f(b.d), dmin = h2f(b.dmin);  // quantize against the stored (rounded) values
-  uint8_t L[kQKK] = {};
+  std::fill(L, L + kQKK, uint8_t(0));
   for (int j = 0; j < 8; ++j) {
     float ds = d * float(sc[j]), dm = dmin * float(mn[j]);
     if (ds == 0) continue;
     for (int i = 0; i < 32; ++i)
-      L[32 * j + i] = uint8_t(std::clamp(std::nearbyint((x[32 * j + i] + dm) / ds), 0.0f, 15.0f));
+      L[32 * j + i] =
+          uint8_t(std::clamp(std::nearbyint((x[32 * j + i] + dm) / ds), 0.0f, float(nmax)));
   }
+}
+
+void quantize_q4_k_block(const float* x, BlockQ4_K& b) {
+  uint8_t L[kQKK];
+  quantize_k4_scales(x, 15, -1.0f, 20, b, L);
   for (int j = 0, o = 0; j < kQKK; j += 64, o += 32)
     for (int l = 0; l < 32; ++l) b.qs[o + l] = uint8_t(L[j + l] | (L[j + l + 32] << 4));
+}
+
+void quantize_q5_k_block(const float* x, BlockQ5_K& b) {
+  uint8_t L[kQKK];
+  quantize_k4_scales(x, 31, -0.5f, 15, b, L);
+  std::memset(b.qh, 0, sizeof(b.qh));
+  uint8_t m1 = 1, m2 = 2;
+  for (int n = 0, o = 0; n < kQKK; n += 64, o += 32, m1 <<= 2, m2 <<= 2)
+    for (int j = 0; j < 32; ++j) {
+      int l1 = L[n + j], l2 = L[n + j + 32];
+      if (l1 > 15) l1 -= 16, b.qh[j] |= m1;
+      if (l2 > 15) l2 -= 16, b.qh[j] |= m2;
+      b.qs[o + j] = uint8_t(l1 | (l2 << 4));
+    }
 }
 
 // Best signed scale for n values quantized to [-nmax, nmax): tries iscales around nmax / max
@@ -250,6 +281,7 @@ bool can_dequantize(GgmlType t) {
     case GgmlType::q5_1:
     case GgmlType::q8_0:
     case GgmlType::q4_k:
+    case GgmlType::q5_k:
     case GgmlType::q6_k:
       return true;
     default:
@@ -325,6 +357,23 @@ void dequantize_row(GgmlType type, const void* src, float* y, int64_t n) {
           for (int l = 0; l < 32; ++l) *o++ = d2 * float(q[l] >> 4) - m2;
         }
       });
+    case GgmlType::q5_k:
+      return for_blocks<BlockQ5_K>(src, n, kQKK, y, [](const BlockQ5_K& b, float* o) {
+        float d = h2f(b.d), dmin = h2f(b.dmin);
+        const uint8_t* ql = b.qs;
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0, is = 0; j < kQKK; j += 64, is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+          uint8_t sc, m;
+          scale_min_k4(is, b.scales, sc, m);
+          float d1 = d * sc, m1 = dmin * m;
+          scale_min_k4(is + 1, b.scales, sc, m);
+          float d2 = d * sc, m2 = dmin * m;
+          for (int l = 0; l < 32; ++l)
+            *o++ = d1 * float((ql[l] & 0xF) + (b.qh[l] & u1 ? 16 : 0)) - m1;
+          for (int l = 0; l < 32; ++l)
+            *o++ = d2 * float((ql[l] >> 4) + (b.qh[l] & u2 ? 16 : 0)) - m2;
+        }
+      });
     case GgmlType::q6_k:
       return for_blocks<BlockQ6_K>(src, n, kQKK, y, [](const BlockQ6_K& b, float* o) {
         float d = h2f(b.d);
@@ -360,6 +409,7 @@ bool can_quantize(GgmlType t) {
     case GgmlType::q5_1:
     case GgmlType::q8_0:
     case GgmlType::q4_k:
+    case GgmlType::q5_k:
     case GgmlType::q6_k:
       return true;
     default:
@@ -455,6 +505,10 @@ void quantize_row(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::q4_k:
       for (int64_t i = 0; i < n / kQKK; ++i)
         quantize_q4_k_block(x + i * kQKK, static_cast<BlockQ4_K*>(dst)[i]);
+      return;
+    case GgmlType::q5_k:
+      for (int64_t i = 0; i < n / kQKK; ++i)
+        quantize_q5_k_block(x + i * kQKK, static_cast<BlockQ5_K*>(dst)[i]);
       return;
     case GgmlType::q6_k:
       for (int64_t i = 0; i < n / kQKK; ++i)

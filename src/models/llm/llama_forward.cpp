@@ -13,8 +13,8 @@ namespace anymal::models {
 
 namespace {
 
-void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y) {
-  cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y);
+void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y, cpu::QuantScratch& s) {
+  cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y, s);
 }
 
 void add_inplace(float* x, const float* y, int64_t n) {
@@ -48,9 +48,9 @@ void eval_chunk(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const i
     float* kc = cache.k[il].data();
     float* vc = cache.v[il].data();
     kern.rms_norm(ws.x.data(), l.attn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
-    matmul(l.wq, ws.xn.data(), n, ws.q.data());
-    matmul(l.wk, ws.xn.data(), n, ws.k.data());
-    matmul(l.wv, ws.xn.data(), n, ws.v.data());
+    matmul(l.wq, ws.xn.data(), n, ws.q.data(), ws.scratch);
+    matmul(l.wk, ws.xn.data(), n, ws.k.data(), ws.scratch);
+    matmul(l.wv, ws.xn.data(), n, ws.v.data(), ws.scratch);
     // RoPE (llama.cpp's "norm" mode: adjacent pairs) in place, then K/V into the cache.
     cpu::reference::rope(ws.q.data(), ws.q.data(), ws.pos.data(), 1, n, c.n_head, hd, c.n_rot,
                          c.rope_base, false, false);
@@ -58,20 +58,20 @@ void eval_chunk(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const i
                          c.n_rot, c.rope_base, false, false);
     std::memcpy(vc + n_past * kv_dim, ws.v.data(), size_t(n * kv_dim) * sizeof(float));
     kern.attention(ap, ws.q.data(), kc, vc, ws.att.data(), ws.lse.data());
-    matmul(l.wo, ws.att.data(), n, ws.xn.data());
+    matmul(l.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
     kern.rms_norm(ws.x.data(), l.ffn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
-    matmul(l.w_gate, ws.xn.data(), n, ws.gate.data());
-    matmul(l.w_up, ws.xn.data(), n, ws.up.data());
+    matmul(l.w_gate, ws.xn.data(), n, ws.gate.data(), ws.scratch);
+    matmul(l.w_up, ws.xn.data(), n, ws.up.data(), ws.scratch);
     kern.swiglu(ws.gate.data(), ws.up.data(), ws.gate.data(), n * c.n_ff);
-    matmul(l.w_down, ws.gate.data(), n, ws.xn.data());
+    matmul(l.w_down, ws.gate.data(), n, ws.xn.data(), ws.scratch);
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
   }
   // Only the rows whose logits are wanted go through the (large) output matrix.
   int64_t first = all_logits ? 0 : n - 1, rows = n - first;
   kern.rms_norm(ws.x.data() + first * E, m.output_norm.data<float>(), ws.xn.data(), rows, E,
                 c.rms_eps);
-  matmul(m.output, ws.xn.data(), rows, logits);
+  matmul(m.output, ws.xn.data(), rows, logits, ws.scratch);
   cache.n_past += n;
 }
 

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "backend/cpu/quant_matmul.h"
 #include "models/llm/llama.h"
 
 namespace anymal::models {
@@ -22,6 +23,7 @@ struct LlamaWorkspace {
   int64_t n_batch;
   std::vector<float> x, xn, q, k, v, att, lse, gate, up, logits;
   std::vector<int32_t> pos;
+  cpu::QuantScratch scratch;  // widened weights for prefill GEMMs, reused across calls
 };
 
 // Evaluates tokens[0..n) at positions cache.n_past.. (in chunks of ws.n_batch), appends their
