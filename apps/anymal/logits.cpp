@@ -1,0 +1,110 @@
+// anymal logits -m FILE.gguf --prompt-file F --out PREFIX: evaluates a prompt and writes
+// PREFIX.json (prompt_tokens; per position logsumexp and the top-20 logits; 16 greedy tokens
+// through the KV cache) and PREFIX.last_logits.f32 — the schema of ../shared/fixtures/llm/ref,
+// so fixtures_check.py compares the two.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+
+#include "commands.h"
+#include "core/error.h"
+#include "models/llm/llama_forward.h"
+#include "text/tokenizer.h"
+
+namespace anymal::cli {
+
+namespace {
+
+constexpr int kTopK = 20, kGreedy = 16;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error(ErrorKind::io, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes next to `path` and renames over it: readers never see half a file.
+void write_atomically(const std::string& path, const void* data, size_t n) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(static_cast<const char*>(data), std::streamsize(n));
+    if (!out) throw_error(ErrorKind::io, "cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw_error(ErrorKind::io, "cannot rename " + tmp + " to " + path);
+}
+
+nlohmann::json position_summary(const float* row, int64_t n_vocab) {
+  float mx = *std::max_element(row, row + n_vocab);
+  double sum = 0;
+  for (int64_t i = 0; i < n_vocab; ++i) sum += std::exp(double(row[i]) - mx);
+  std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
+  std::iota(ids.begin(), ids.end(), 0);
+  std::partial_sort(ids.begin(), ids.begin() + kTopK, ids.end(), [&](int32_t a, int32_t b) {
+    return row[a] > row[b] || (row[a] == row[b] && a < b);
+  });
+  ids.resize(kTopK);
+  std::vector<float> vals;
+  for (int32_t id : ids) vals.push_back(row[id]);
+  return {{"logsumexp", mx + std::log(sum)}, {"top20_ids", ids}, {"top20_logits", vals}};
+}
+
+}  // namespace
+
+Runner add_logits_command(CLI::App& app, const GlobalOptions&) {
+  auto* cmd = app.add_subcommand(
+      "logits", "evaluate a prompt and write its logits (llama.cpp fixture schema)");
+  struct Args {
+    std::string model, prompt_file, out;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("-m,--model", a->model, "model .gguf")->required();
+  cmd->add_option("--prompt-file", a->prompt_file, "text file with the prompt")->required();
+  cmd->add_option("--out", a->out, "output prefix: PREFIX.json and PREFIX.last_logits.f32")
+      ->required();
+  return [a] {
+    auto model = models::LlamaModel::load(a->model);
+    auto tok = text::Tokenizer::from_gguf(model->file());
+    std::vector<int32_t> tokens = tok->encode(read_file(a->prompt_file), true);
+    if (tokens.empty())
+      throw_error(ErrorKind::invalid_input, a->prompt_file + ": the prompt has no tokens");
+    const auto& cfg = model->config();
+    const int64_t V = cfg.n_vocab, n = int64_t(tokens.size());
+    models::KvCache cache(cfg, std::min<int64_t>(cfg.n_ctx_train, n + kGreedy) + 1);
+    models::LlamaWorkspace ws(cfg, std::min<int64_t>(n, 512));
+    std::vector<float> logits(static_cast<size_t>(n * V));
+    models::llama_eval(*model, cache, ws, tokens.data(), n, true, logits.data());
+    nlohmann::json j;
+    j["n_vocab"] = V;
+    j["prompt_tokens"] = tokens;
+    j["positions"] = nlohmann::json::array();
+    for (int64_t i = 0; i < n; ++i)
+      j["positions"].push_back(position_summary(logits.data() + i * V, V));
+    const float* last = logits.data() + (n - 1) * V;
+    std::vector<float> last_row(last, last + V), step(static_cast<size_t>(V));
+    std::vector<int32_t> greedy;
+    int32_t next = int32_t(std::max_element(last, last + V) - last);
+    while (true) {
+      greedy.push_back(next);
+      if (int64_t(greedy.size()) == kGreedy || cache.n_past >= cache.n_ctx) break;
+      models::llama_eval(*model, cache, ws, &next, 1, false, step.data());
+      next = int32_t(std::max_element(step.begin(), step.end()) - step.begin());
+    }
+    j["greedy_tokens"] = greedy;
+    std::string json = j.dump(1);
+    write_atomically(a->out + ".last_logits.f32", last_row.data(), last_row.size() * sizeof(float));
+    write_atomically(a->out + ".json", json.data(), json.size());
+    std::printf("%s.json: %lld prompt tokens, %d greedy tokens\n", a->out.c_str(), (long long)n,
+                int(greedy.size()));
+    return 0;
+  };
+}
+
+}  // namespace anymal::cli
