@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libgtest-dev libbenchmark-dev
   libdnnl-dev libcli11-dev libpcre2-dev nlohmann-json3-dev
+  libspng-dev libjpeg-dev
   python3-numpy
   clang-format
 )

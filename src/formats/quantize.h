@@ -2,8 +2,8 @@
 // Every tensor with two or more dims whose rows fit the target's block size is converted
 // (dequantize -> quantize), with llama-quantize's per-tensor choices (the output projection
 // in q6_K; q4_K means its Q4_K_M mix); vectors (norms, biases) and tensors that do not fit are
-// copied as they are. Metadata is copied, general.file_type is set as llama.cpp does, and the output is
-// written atomically.
+// copied as they are. Metadata is copied, general.file_type is set as llama.cpp does, and the
+// output is written atomically.
 #pragma once
 
 #include <string>
