@@ -2,7 +2,7 @@
 // on a TinyLlama-1.1B-shaped GGUF with random weights (dim 2048, 22 layers, 32 heads, 4 kv
 // heads, ff 5632, vocab 32000) that it writes itself, in f16, bf16, q8_0 and q4_0, next to
 // llama.cpp's figures measured on this machine (2 threads) and the memory roofline.
-//   build/bin/llm_bench [--dir DIR] [--types f16,bf16,q8_0,q4_0] [--threads 1,2]
+//   build/bin/llm_bench [--dir DIR] [--types f16,bf16,q8_0,q4_0] [--threads 1,2] [--prompt 512]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -91,11 +91,13 @@ long peak_rss_mb() {
 
 int main(int argc, char** argv) {
   std::string dir = "/tmp/anymal-llm-bench", types = "f16,bf16,q8_0,q4_0", threads = "1,2";
+  int n_prompt = 512;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--dir") dir = argv[i + 1];
     if (a == "--types") types = argv[i + 1];
     if (a == "--threads") threads = argv[i + 1];
+    if (a == "--prompt") n_prompt = std::max(1, std::stoi(argv[i + 1]));
   }
   // llama.cpp on this machine, 2 threads (from the issue): decode and prefill tokens/s; the
   // decode roofline at 80 GB/s.
@@ -115,7 +117,7 @@ int main(int argc, char** argv) {
     auto model = models::LlamaModel::load(path);
     const auto& cfg = model->config();
     Rng rng(3);
-    std::vector<int32_t> prompt(512);
+    std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
     for (int32_t& t : prompt) t = int32_t(rng.below(uint64_t(kVocab)));
     for (const std::string& th : split(threads)) {
       ThreadPool pool(std::stoi(th));
@@ -126,8 +128,8 @@ int main(int argc, char** argv) {
       for (int rep = 0; rep < 2; ++rep) {
         models::KvCache cache(cfg, 1024);
         auto t0 = std::chrono::steady_clock::now();
-        models::llama_eval(*model, cache, ws, prompt.data(), 512, false, logits.data());
-        best_prefill = std::max(best_prefill, 512 / seconds_since(t0));
+        models::llama_eval(*model, cache, ws, prompt.data(), n_prompt, false, logits.data());
+        best_prefill = std::max(best_prefill, n_prompt / seconds_since(t0));
       }
       models::KvCache cache(cfg, 1024);
       int32_t tok = 1;

@@ -3,8 +3,11 @@
 // Kernels call parallel_for(n, grain, fn), which runs on the pool installed for the calling
 // thread by a ThreadPoolScope (the CLI installs one sized by --threads), or serially when none
 // is installed. Nested calls from inside a worker run serially. The caller thread takes part.
+// Idle workers and the waiting caller spin briefly before sleeping: decoding a token runs
+// hundreds of regions of tens of microseconds each, shorter than a futex sleep and wake.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -37,9 +40,10 @@ class ThreadPool {
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_n_ = 0, job_chunk_ = 1, next_ = 0;
-  int active_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  // Written under mutex_; atomic so that waiters can spin on them before sleeping.
+  std::atomic<int> active_ = 0;
+  std::atomic<uint64_t> generation_ = 0;
+  std::atomic<bool> stop_ = false;
   std::exception_ptr error_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/quant.h"
+#include "backend/cpu/reference.h"
 #include "core/dtype.h"
 #include "core/error.h"
 

@@ -74,6 +74,7 @@ const CpuKernels& kernels_reference() {
                             r::attention_backward,
                             r::matmul,
                             r::quant_dot_rows,
+                            r::q8_dot_rows,
                             dequantize_row,
                             reference_to_f32,
                             reference_from_f32};
@@ -104,7 +105,8 @@ bool variant_supported(KernelVariant v) {
              __builtin_cpu_supports("f16c");
     case KernelVariant::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512vnni");
   }
   return false;
 }

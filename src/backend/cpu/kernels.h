@@ -5,7 +5,7 @@
 //   reference — plain loops, written to be obviously right (the oracle of the op tests)
 //   scalar    — the optimized algorithms with 1-wide vectors (for CPUs without AVX2)
 //   avx2      — the same algorithms, 8-wide (AVX2 + FMA)
-//   avx512    — 16-wide (AVX-512F/BW/DQ/VL); GEMM through oneDNN in all but reference
+//   avx512    — 16-wide (AVX-512F/BW/DQ/VL + VNNI); GEMM through oneDNN in all but reference
 //
 // The best variant the CPU supports is chosen at run time; KernelVariantScope overrides it for
 // the calling thread (the op-consistency test and benchmarks run every variant).
@@ -46,6 +46,23 @@ struct AttentionParams {
   bool causal = false;
   const float* mask = nullptr;  // [n_q, n_kv] or null
 };
+
+// Activations quantized for the integer dot kernels, as ggml's quantize_row_q8_0 does: per 32
+// values a scale d = amax/127 and int8 q = round(x/d). corr holds, per 4 consecutive values,
+// -offset·Σq: the correction the SIMD kernels add when they read weights as unsigned bytes
+// (q4_0 nibbles are q+8; q8_0 bytes are flipped to q+128), so one u8×s8 dot gives Σ w·x.
+struct ActQ8 {
+  int64_t t = 0, k = 0;
+  std::vector<int8_t> q;      // [t, k]
+  std::vector<float> d;       // [t, k/32]
+  std::vector<int32_t> corr;  // [t, k/4]
+};
+
+// The activation type a weight type's integer dot kernel takes (q8_0 blocks), or false when it
+// has none and decodes through quant_dot_rows.
+bool has_q8_dot(GgmlType type);
+// Quantizes x [t, k] (k a multiple of 32) for weights of `type` into out (resized, reused).
+void quantize_act_q8(GgmlType type, const float* x, int64_t t, int64_t k, ActQ8& out);
 
 struct CpuKernels {
   KernelVariant variant;
@@ -90,6 +107,10 @@ struct CpuKernels {
   // stride row_bytes) and i < t: fused dequantize-and-dot, W read once from memory.
   void (*quant_dot_rows)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
                          int64_t k, const float* x, int64_t t, float* y, int64_t ldy);
+  // Same with the activations quantized (has_q8_dot(type)): integer block dots, then the block
+  // scales. x.t rows; the result differs from quant_dot_rows by x's quantization only.
+  void (*q8_dot_rows)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
+                      const ActQ8& x, float* y, int64_t ldy);
   // n elements of a ggml type to f32.
   void (*dequantize)(GgmlType type, const void* src, float* dst, int64_t n);
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).

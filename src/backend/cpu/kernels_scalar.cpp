@@ -1,6 +1,7 @@
 // The scalar variant: the fast kernels' algorithms, 1 float wide, for CPUs without AVX2.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/isa_kernels.h"

@@ -1,5 +1,6 @@
 #include "backend/cpu/quant_matmul.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "backend/cpu/kernels.h"
@@ -31,6 +32,14 @@ void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const
   const CpuKernels& kern = cpu_kernels();
   const size_t row_bytes = ggml_row_bytes(type, k);
   const uint8_t* wb = static_cast<const uint8_t*>(w);
+  if (t < kGemmMinRows && has_q8_dot(type) && k % 32 == 0) {
+    quantize_act_q8(type, x, t, k, scratch.act);
+    parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
+      kern.q8_dot_rows(type, wb + size_t(lo) * row_bytes, row_bytes, hi - lo, scratch.act, y + lo,
+                       n_rows);
+    });
+    return;
+  }
   if (t < kGemmMinRows) {
     parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
       kern.quant_dot_rows(type, wb + size_t(lo) * row_bytes, row_bytes, hi - lo, k, x, t, y + lo,
@@ -65,9 +74,14 @@ void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const
   std::vector<uint16_t>& wh = scratch.bf16;
   wh.resize(static_cast<size_t>(n_rows * k));
   parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
-    std::vector<float> rows(static_cast<size_t>((hi - lo) * k));
-    kern.dequantize(type, wb + size_t(lo) * row_bytes, rows.data(), (hi - lo) * k);
-    kern.from_f32(DType::bf16, rows.data(), wh.data() + lo * k, (hi - lo) * k);
+    // A bounded f32 staging buffer: one sized for the whole range would be a fresh mmap, zeroed
+    // page by page by the kernel, on every call.
+    std::vector<float> rows(static_cast<size_t>(kRowsPerTask * k));
+    for (int64_t r = lo; r < hi; r += kRowsPerTask) {
+      const int64_t n = std::min(kRowsPerTask, hi - r);
+      kern.dequantize(type, wb + size_t(r) * row_bytes, rows.data(), n * k);
+      kern.from_f32(DType::bf16, rows.data(), wh.data() + r * k, n * k);
+    }
   });
   kern.matmul(p, xb.data(), wh.data(), y);
 }

@@ -26,7 +26,7 @@ struct VecScalar {
   static R load_i8(const int8_t* p) { return float(*p); }
   static R load_f16(const uint16_t* p) { return f16_to_f32(*p); }
   static R load_bf16(const uint16_t* p) { return bf16_to_f32(*p); }
-// W 4-bit values from W bytes: the low nibbles (high = false) or the high ones.
+  // W 4-bit values from W bytes: the low nibbles (high = false) or the high ones.
   static R load_nibbles(const uint8_t* p, bool high) { return float(high ? *p >> 4 : *p & 0xF); }
   static float half_to_float(uint16_t h) { return f16_to_f32(h); }
   static float hsum(R a) { return a; }
