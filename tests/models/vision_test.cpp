@@ -1,0 +1,94 @@
+// The CLIP vision tower and projector against llama.cpp's image embeddings for the fixture
+// images (../shared/fixtures/vision/ref/*.image_embd.f32), through our decoder and
+// preprocessing; and the errors a user can hit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "formats/gguf.h"
+#include "formats/image.h"
+#include "models/encoders/vit.h"
+#include "models/projectors/projector.h"
+
+using namespace anymal;
+
+namespace {
+
+const std::string kVision = std::string(ANYMAL_SHARED_FIXTURES) + "/vision";
+
+std::vector<float> read_f32(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::vector<float> v(size_t(in.tellg()) / 4);
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), std::streamsize(v.size() * 4));
+  return v;
+}
+
+}  // namespace
+
+TEST(Vision, ImageEmbeddingsMatchLlamaCpp) {
+  const std::string mmproj = kVision + "/tiny-clip-llava-mmproj-f16.gguf";
+  if (!std::filesystem::exists(mmproj)) GTEST_SKIP() << "no fixtures";
+  auto f = GgufFile::open(mmproj);
+  auto vit = models::VitEncoder::from_gguf(*f);
+  auto proj = models::projector_from_gguf(*f);
+  const auto& c = vit->config();
+  EXPECT_EQ(c.n_layer_run, 2);
+  EXPECT_TRUE(c.has_class);
+  for (int i = 1; i <= 3; ++i) {
+    const std::string n = std::to_string(i);
+    Image img = load_image(kVision + "/images/img" + n + ".png");
+    std::vector<float> px = preprocess_llava(img, int(c.image_size), c.mean, c.std);
+    Tensor emb = proj->project(vit->encode(models::pixels_to_chw(px, c.image_size)));
+    std::vector<float> ref = read_f32(kVision + "/ref/tiny-llava.img" + n + ".image_embd.f32");
+    ASSERT_EQ(emb.numel(), int64_t(ref.size()));
+    ASSERT_EQ(emb.dim(1), c.n_patches());
+    double mean = 0, var = 0;
+    for (float v : ref) mean += v / ref.size();
+    for (float v : ref) var += (v - mean) * (v - mean) / ref.size();
+    const float* got = emb.data<float>();
+    float err = 0;
+    for (size_t j = 0; j < ref.size(); ++j) err = std::max(err, std::abs(got[j] - ref[j]));
+    EXPECT_LE(err, 0.01 * std::sqrt(var)) << "img" << n;
+  }
+}
+
+TEST(Vision, BatchedEncodeEqualsOneAtATime) {
+  const std::string mmproj = kVision + "/tiny-clip-llava-mmproj-f16.gguf";
+  if (!std::filesystem::exists(mmproj)) GTEST_SKIP() << "no fixtures";
+  auto f = GgufFile::open(mmproj);
+  auto vit = models::VitEncoder::from_gguf(*f);
+  const auto& c = vit->config();
+  std::vector<float> all;
+  std::vector<Tensor> singles;
+  for (int i = 1; i <= 3; ++i) {
+    Image img = load_image(kVision + "/images/img" + std::to_string(i) + ".png");
+    std::vector<float> px = preprocess_llava(img, int(c.image_size), c.mean, c.std);
+    Tensor chw = models::pixels_to_chw(px, c.image_size);
+    all.insert(all.end(), chw.data<float>(), chw.data<float>() + chw.numel());
+    singles.push_back(vit->encode(chw));
+  }
+  Tensor batch = vit->encode(Tensor::from_floats(all, {3, 3, c.image_size, c.image_size}));
+  const int64_t per = singles[0].numel();
+  for (int i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < per; ++j)
+      ASSERT_NEAR(batch.data<float>()[i * per + j], singles[size_t(i)].data<float>()[j], 1e-4);
+}
+
+TEST(Vision, WrongPixelShapeAndNonClipFilesAreClearErrors) {
+  const std::string mmproj = kVision + "/tiny-clip-llava-mmproj-f16.gguf";
+  if (!std::filesystem::exists(mmproj)) GTEST_SKIP() << "no fixtures";
+  auto vit = models::VitEncoder::from_gguf(*GgufFile::open(mmproj));
+  try {
+    vit->encode(Tensor::zeros({1, 3, 32, 32}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_input);
+    EXPECT_NE(std::string(e.what()).find("[1,3,32,32]"), std::string::npos) << e.what();
+  }
+  auto llm = GgufFile::open(std::string(ANYMAL_SHARED_FIXTURES) + "/llm/tiny-llama-mha-f16.gguf");
+  EXPECT_THROW(models::VitEncoder::from_gguf(*llm), Error);
+}
