@@ -1,7 +1,9 @@
 // anymal logits -m FILE.gguf --prompt-file F --out PREFIX: evaluates a prompt and writes
 // PREFIX.json (prompt_tokens; per position logsumexp and the top-20 logits; 16 greedy tokens
 // through the KV cache) and PREFIX.last_logits.f32 — the schema of ../shared/fixtures/llm/ref,
-// so fixtures_check.py compares the two.
+// so fixtures_check.py compares the two. With --mmproj and --image the prompt holds <image>:
+// the JSON has before_tokens/after_tokens and positions for the after-tokens (the schema of
+// ../shared/fixtures/vision/ref), plus PREFIX.pixels.f32 and PREFIX.image_embd.f32.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +14,8 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "formats/image.h"
+#include "models/anymal/vision.h"
 #include "models/llm/llama_forward.h"
 #include "text/tokenizer.h"
 
@@ -62,28 +66,62 @@ Runner add_logits_command(CLI::App& app, const GlobalOptions&) {
   auto* cmd = app.add_subcommand(
       "logits", "evaluate a prompt and write its logits (llama.cpp fixture schema)");
   struct Args {
-    std::string model, prompt_file, out;
+    std::string model, prompt_file, out, mmproj, image;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("-m,--model", a->model, "model .gguf")->required();
   cmd->add_option("--prompt-file", a->prompt_file, "text file with the prompt")->required();
   cmd->add_option("--out", a->out, "output prefix: PREFIX.json and PREFIX.last_logits.f32")
       ->required();
+  auto* mmproj = cmd->add_option("--mmproj", a->mmproj, "vision projector .gguf (clip)");
+  cmd->add_option("--image", a->image, "image file for the prompt's <image>")->needs(mmproj);
+  mmproj->needs(cmd->get_option("--image"));
   return [a] {
     auto model = models::LlamaModel::load(a->model);
     auto tok = text::Tokenizer::from_gguf(model->file());
-    std::vector<int32_t> tokens = tok->encode(read_file(a->prompt_file), true);
-    if (tokens.empty())
-      throw_error(ErrorKind::invalid_input, a->prompt_file + ": the prompt has no tokens");
     const auto& cfg = model->config();
-    const int64_t V = cfg.n_vocab, n = int64_t(tokens.size());
-    models::KvCache cache(cfg, std::min<int64_t>(cfg.n_ctx_train, n + kGreedy) + 1);
-    models::LlamaWorkspace ws(cfg, std::min<int64_t>(n, 512));
-    std::vector<float> logits(static_cast<size_t>(n * V));
-    models::llama_eval(*model, cache, ws, tokens.data(), n, true, logits.data());
+    const int64_t V = cfg.n_vocab;
+    const std::string prompt = read_file(a->prompt_file);
     nlohmann::json j;
     j["n_vocab"] = V;
-    j["prompt_tokens"] = tokens;
+    std::vector<int32_t> tokens;  // the ones whose logits are reported
+    std::vector<int32_t> before;  // vision: text before the image, evaluated first
+    Tensor image_embd;
+    if (!a->mmproj.empty()) {
+      auto vision = models::VisionModel::load(a->mmproj, cfg.n_embd);
+      Image img = load_image(a->image);
+      std::vector<float> px = vision->pixels(img);
+      image_embd = vision->embed({img});
+      models::ImagePrompt ip = models::split_image_prompt(*tok, prompt);
+      before = ip.before;
+      tokens = ip.after;
+      const int64_t S = vision->config().image_size;
+      j["image_size"] = {S, S};
+      j["n_image_tokens"] = image_embd.dim(1);
+      j["n_mmproj_embd"] = image_embd.dim(2);
+      j["before_tokens"] = before;
+      j["after_tokens"] = tokens;
+      write_atomically(a->out + ".pixels.f32", px.data(), px.size() * sizeof(float));
+      write_atomically(a->out + ".image_embd.f32", image_embd.data<float>(),
+                       size_t(image_embd.numel()) * sizeof(float));
+    } else {
+      tokens = tok->encode(prompt, true);
+      j["prompt_tokens"] = tokens;
+    }
+    if (tokens.empty())
+      throw_error(ErrorKind::invalid_input, a->prompt_file + ": the prompt has no tokens");
+    const int64_t n = int64_t(tokens.size());
+    const int64_t n_pre = int64_t(before.size()) + (image_embd.defined() ? image_embd.dim(1) : 0);
+    models::KvCache cache(cfg, std::min<int64_t>(cfg.n_ctx_train, n_pre + n + kGreedy) + 1);
+    models::LlamaWorkspace ws(cfg, std::min<int64_t>(std::max(n, n_pre), 512));
+    std::vector<float> logits(static_cast<size_t>(n * V));
+    if (!before.empty())
+      models::llama_eval(*model, cache, ws, before.data(), int64_t(before.size()), false,
+                         logits.data());
+    if (image_embd.defined())
+      models::llama_eval_embd(*model, cache, ws, image_embd.data<float>(), image_embd.dim(1), false,
+                              logits.data());
+    models::llama_eval(*model, cache, ws, tokens.data(), n, true, logits.data());
     j["positions"] = nlohmann::json::array();
     for (int64_t i = 0; i < n; ++i)
       j["positions"].push_back(position_summary(logits.data() + i * V, V));

@@ -28,5 +28,30 @@ for model in "$fixtures"/llm/*.gguf; do
     checked=$((checked + 1))
   done
 done
+# LLaVA: the tiny clip tower + its language model on each fixture image: logits, and the
+# preprocessed pixels and image embeddings as arrays.
+vision="$fixtures/vision"
+if [ -d "$vision" ]; then
+  for img in "$vision"/images/*.png; do
+    i=$(basename "$img" .png)
+    ref="$vision/ref/tiny-llava.$i"
+    [ -f "$ref.json" ] || continue
+    "$anymal" logits -m "$fixtures/llm/tiny-llama-mha-f16.gguf" \
+      --mmproj "$vision/tiny-clip-llava-mmproj-f16.gguf" --image "$img" \
+      --prompt-file "$vision/prompts/v1.txt" --out "$out/llava.$i" > /dev/null
+    for check in "$ref.json $out/llava.$i.json" \
+                 "--array $ref.pixels.f32 $out/llava.$i.pixels.f32 0.02" \
+                 "--array $ref.image_embd.f32 $out/llava.$i.image_embd.f32"; do
+      # shellcheck disable=SC2086
+      if result=$(/usr/bin/python3 "$fixtures/../fixtures_check.py" $check); then
+        echo "llava $i: $result"
+      else
+        echo "llava $i: $result"
+        failed=$((failed + 1))
+      fi
+      checked=$((checked + 1))
+    done
+  done
+fi
 echo "$checked checked, $failed failed"
 [ "$failed" -eq 0 ] && [ "$checked" -gt 0 ]

@@ -10,8 +10,10 @@
 #include "core/error.h"
 #include "formats/gguf.h"
 #include "formats/image.h"
+#include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
 #include "models/projectors/projector.h"
+#include "text/tokenizer.h"
 
 using namespace anymal;
 
@@ -91,4 +93,24 @@ TEST(Vision, WrongPixelShapeAndNonClipFilesAreClearErrors) {
   }
   auto llm = GgufFile::open(std::string(ANYMAL_SHARED_FIXTURES) + "/llm/tiny-llama-mha-f16.gguf");
   EXPECT_THROW(models::VitEncoder::from_gguf(*llm), Error);
+}
+
+TEST(Vision, MismatchedMmprojAndExtraMarkersAreClearErrors) {
+  const std::string mmproj = kVision + "/tiny-clip-llava-mmproj-f16.gguf";
+  if (!std::filesystem::exists(mmproj)) GTEST_SKIP() << "no fixtures";
+  try {
+    models::VisionModel::load(mmproj, 128);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_input);
+    EXPECT_NE(std::string(e.what()).find("another model"), std::string::npos) << e.what();
+  }
+  auto llm = GgufFile::open(std::string(ANYMAL_SHARED_FIXTURES) + "/llm/tiny-llama-mha-f16.gguf");
+  auto tok = text::Tokenizer::from_gguf(*llm);
+  EXPECT_THROW(models::split_image_prompt(*tok, "a <image> b <image>"), Error);
+  models::ImagePrompt p = models::split_image_prompt(*tok, "USER: <image>\nhi");
+  EXPECT_EQ(p.before, tok->encode("USER: ", true));
+  EXPECT_EQ(p.after, tok->encode("\nhi", false));
+  models::ImagePrompt first = models::split_image_prompt(*tok, "hi");  // no marker: image first
+  EXPECT_EQ(first.after, tok->encode("hi", false));
 }

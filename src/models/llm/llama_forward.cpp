@@ -22,14 +22,19 @@ void add_inplace(float* x, const float* y, int64_t n) {
 }
 
 // One chunk of at most ws.n_batch tokens.
+// The chunk's input rows are token embeddings (tokens) or given embeddings (embd [n, n_embd]).
 void eval_chunk(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
-                int64_t n, bool all_logits, float* logits) {
+                const float* embd, int64_t n, bool all_logits, float* logits) {
   const LlamaConfig& c = m.config();
   const cpu::CpuKernels& kern = cpu::cpu_kernels();
   const int64_t E = c.n_embd, hd = c.head_dim, kv_dim = c.n_head_kv * hd;
   const int64_t n_past = cache.n_past;
   for (int64_t i = 0; i < n; ++i) {
     ws.pos[size_t(i)] = int32_t(n_past + i);
+    if (embd) {
+      std::memcpy(ws.x.data() + i * E, embd + i * E, size_t(E) * sizeof(float));
+      continue;
+    }
     cpu::dequantize_row(m.token_embd.type,
                         m.token_embd.data + size_t(tokens[i]) * m.token_embd.row_bytes(),
                         ws.x.data() + i * E, E);
@@ -98,15 +103,17 @@ LlamaWorkspace::LlamaWorkspace(const LlamaConfig& c, int64_t nb) : n_batch(nb) {
   pos.assign(size_t(nb), 0);
 }
 
-void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
-                int64_t n, bool all_logits, float* logits) {
+namespace {
+
+void eval_rows(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
+               const float* embd, int64_t n, bool all_logits, float* logits) {
   const LlamaConfig& c = m.config();
   if (n <= 0) throw_error(ErrorKind::invalid_input, "llama: no tokens to evaluate");
   if (cache.n_past + n > cache.n_ctx)
     throw_error(ErrorKind::invalid_input, "llama: " + std::to_string(cache.n_past + n) +
                                               " tokens exceed the context of " +
                                               std::to_string(cache.n_ctx));
-  for (int64_t i = 0; i < n; ++i)
+  for (int64_t i = 0; tokens && i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
       throw_error(ErrorKind::invalid_input, "llama: token " + std::to_string(tokens[i]) +
                                                 " is out of range [0, " +
@@ -119,8 +126,21 @@ void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const i
       ws.logits.resize(size_t(c.n_vocab));
       out = ws.logits.data();
     }
-    eval_chunk(m, cache, ws, tokens + done, chunk, all_logits, out);
+    eval_chunk(m, cache, ws, tokens ? tokens + done : nullptr,
+               embd ? embd + done * c.n_embd : nullptr, chunk, all_logits, out);
   }
+}
+
+}  // namespace
+
+void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
+                int64_t n, bool all_logits, float* logits) {
+  eval_rows(m, cache, ws, tokens, nullptr, n, all_logits, logits);
+}
+
+void llama_eval_embd(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const float* embd,
+                     int64_t n, bool all_logits, float* logits) {
+  eval_rows(m, cache, ws, nullptr, embd, n, all_logits, logits);
 }
 
 }  // namespace anymal::models

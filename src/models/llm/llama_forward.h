@@ -32,5 +32,8 @@ struct LlamaWorkspace {
 // range.
 void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
                 int64_t n, bool all_logits, float* logits);
+// Same with input embeddings embd [n, n_embd] in place of token ids (projected images).
+void llama_eval_embd(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const float* embd,
+                     int64_t n, bool all_logits, float* logits);
 
 }  // namespace anymal::models
