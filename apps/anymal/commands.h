@@ -21,5 +21,6 @@ Runner add_quantize_command(CLI::App& app, const GlobalOptions& global);
 Runner add_tokenize_command(CLI::App& app, const GlobalOptions& global);
 Runner add_logits_command(CLI::App& app, const GlobalOptions& global);
 Runner add_generate_command(CLI::App& app, const GlobalOptions& global);
+Runner add_ask_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace anymal::cli

@@ -4,7 +4,7 @@
 
 #include "commands.h"
 #include "core/error.h"
-#include "infer/sampler.h"
+#include "infer/session.h"
 #include "models/llm/llama_forward.h"
 #include "text/tokenizer.h"
 
@@ -47,36 +47,21 @@ Runner add_generate_command(CLI::App& app, const GlobalOptions&) {
       throw_error(ErrorKind::invalid_input, "the prompt has " + std::to_string(tokens.size()) +
                                                 " tokens, more than the context of " +
                                                 std::to_string(ctx));
-    models::KvCache cache(cfg, ctx);
-    models::LlamaWorkspace ws(cfg, std::min<int64_t>(int64_t(tokens.size()), 512));
-    std::vector<float> logits(static_cast<size_t>(cfg.n_vocab));
+    infer::Session session(*model, *tok, ctx, std::min<int64_t>(int64_t(tokens.size()), 512));
     infer::Sampler sampler(a->sampling);
-    text::StreamDecoder stream(*tok);
     std::fputs(a->prompt.c_str(), stdout);
     auto t0 = std::chrono::steady_clock::now();
-    models::llama_eval(*model, cache, ws, tokens.data(), int64_t(tokens.size()), false,
-                       logits.data());
-    auto t1 = std::chrono::steady_clock::now();
-    int generated = 0;
-    for (; generated < a->n_predict && cache.n_past < cache.n_ctx; ++generated) {
-      int32_t next = sampler.sample(logits.data(), cfg.n_vocab, tokens);
-      if (tok->is_end_of_generation(next)) break;
-      tokens.push_back(next);
-      std::fputs(stream.push(next).c_str(), stdout);
+    session.eval_tokens(tokens);
+    double pp = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    infer::GenerateStats st = session.generate(a->n_predict, sampler, [](const std::string& s) {
+      std::fputs(s.c_str(), stdout);
       std::fflush(stdout);
-      if (generated + 1 < a->n_predict)
-        models::llama_eval(*model, cache, ws, &next, 1, false, logits.data());
-    }
-    std::fputs(stream.flush().c_str(), stdout);
+    });
     std::fputs("\n", stdout);
-    auto t2 = std::chrono::steady_clock::now();
-    if (a->stats) {
-      double pp = std::chrono::duration<double>(t1 - t0).count(),
-             tg = std::chrono::duration<double>(t2 - t1).count();
+    if (a->stats)
       std::fprintf(stderr, "prompt: %zu tokens, %.1f t/s; generated: %d tokens, %.1f t/s\n",
-                   tokens.size() - size_t(generated),
-                   double(tokens.size() - size_t(generated)) / pp, generated, generated / tg);
-    }
+                   tokens.size(), double(tokens.size()) / pp, st.n_generated,
+                   st.n_generated / st.seconds);
     return 0;
   };
 }

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add(cli::add_tokenize_command);
   add(cli::add_logits_command);
   add(cli::add_generate_command);
+  add(cli::add_ask_command);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `anymal ask` end to end on the fixture LLaVA pair (random weights: the answer is noise, its
+# logits are checked by logits_check.sh): an answer streams, and each bad input is a one-line
+# error with exit code 2. Usage: ask_check.sh ANYMAL_BINARY FIXTURES_DIR
+set -euo pipefail
+anymal=$1
+fixtures=$2
+if [ ! -d "$fixtures/vision" ]; then echo "no fixtures at $fixtures: skipped"; exit 0; fi
+llm="$fixtures/llm/tiny-llama-mha-f16.gguf"
+mmproj="$fixtures/vision/tiny-clip-llava-mmproj-f16.gguf"
+img="$fixtures/vision/images/img1.png"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+answer=$("$anymal" ask -m "$llm" --mmproj "$mmproj" --image "$img" "What is in this picture?" -n 12)
+[ -n "$answer" ] || fail "empty answer"
+
+expect_error() {  # expect_error PATTERN ARGS...: exit code 2 and PATTERN in stderr
+  local pattern=$1; shift
+  set +e
+  "$anymal" "$@" > /dev/null 2> "$out/err"
+  local rc=$?
+  set -e
+  [ "$rc" -eq 2 ] || fail "exit $rc (want 2) for: $*"
+  grep -q "$pattern" "$out/err" || fail "'$pattern' not in: $(cat "$out/err")"
+  echo "ok: $(head -1 "$out/err")"
+}
+head -c 100 "$fixtures/vision/images/img2.png" > "$out/truncated.png"
+: > "$out/empty.jpg"
+printf 'P6\n100000 100000\n255\n' > "$out/huge.ppm"
+expect_error "truncated PNG" ask -m "$llm" --mmproj "$mmproj" --image "$out/truncated.png" "q"
+expect_error "empty" ask -m "$llm" --mmproj "$mmproj" --image "$out/empty.jpg" "q"
+expect_error "megapixels" ask -m "$llm" --mmproj "$mmproj" --image "$out/huge.ppm" "q"
+expect_error "another model" ask -m "$fixtures/llm/tiny-llama-gqa-f16.gguf" --mmproj "$mmproj" --image "$img" "q"
+expect_error "no bundled demo model" ask --image "$img" "q"
+printf 'USER: <image> and <image>\nASSISTANT:' > "$out/two.txt"
+expect_error "more than one <image>" logits -m "$llm" --mmproj "$mmproj" --image "$img" --prompt-file "$out/two.txt" --out "$out/two"
+echo "ask: answer '$answer'"
