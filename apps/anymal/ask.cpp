@@ -9,6 +9,7 @@
 #include "infer/session.h"
 #include "models/anymal/vision.h"
 #include "text/tokenizer.h"
+#include "vlm.h"
 
 namespace anymal::cli {
 
@@ -32,17 +33,12 @@ Runner add_ask_command(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--seed", a->sampling.seed, "sampling seed (default 0)");
   cmd->add_flag("--stats", a->stats, "print image encode, prompt and generation times to stderr");
   return [a] {
-    if (a->model.empty())
-      throw_error(ErrorKind::invalid_input,
-                  "no model given and no bundled demo model exists yet (it comes with the "
-                  "training issue): pass -m LLM.gguf --mmproj PROJ.gguf");
-    if (a->mmproj.empty())
-      throw_error(ErrorKind::invalid_input, "-m needs --mmproj: the vision projector of the model");
     auto t0 = std::chrono::steady_clock::now();
     Image image = load_image(a->image);
-    auto model = models::LlamaModel::load(a->model);
-    auto tok = text::Tokenizer::from_gguf(model->file());
-    auto vision = models::VisionModel::load(a->mmproj, model->config().n_embd);
+    Vlm vlm = load_vlm(a->model, a->mmproj);
+    auto& model = vlm.model;
+    auto& tok = vlm.tok;
+    auto& vision = vlm.vision;
     auto t1 = std::chrono::steady_clock::now();
     Tensor embd = vision->embed({image});
     auto t2 = std::chrono::steady_clock::now();

@@ -22,5 +22,6 @@ Runner add_tokenize_command(CLI::App& app, const GlobalOptions& global);
 Runner add_logits_command(CLI::App& app, const GlobalOptions& global);
 Runner add_generate_command(CLI::App& app, const GlobalOptions& global);
 Runner add_ask_command(CLI::App& app, const GlobalOptions& global);
+Runner add_chat_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace anymal::cli

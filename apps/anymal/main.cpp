@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   add(cli::add_logits_command);
   add(cli::add_generate_command);
   add(cli::add_ask_command);
+  add(cli::add_chat_command);
 
   try {
     app.parse(argc, argv);

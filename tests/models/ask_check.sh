@@ -36,4 +36,11 @@ expect_error "another model" ask -m "$fixtures/llm/tiny-llama-gqa-f16.gguf" --mm
 expect_error "no bundled demo model" ask --image "$img" "q"
 printf 'USER: <image> and <image>\nASSISTANT:' > "$out/two.txt"
 expect_error "more than one <image>" logits -m "$llm" --mmproj "$mmproj" --image "$img" --prompt-file "$out/two.txt" --out "$out/two"
-echo "ask: answer '$answer'"
+# chat: a bad image is reported and the conversation goes on; /reset; the same image twice.
+printf '/image %s\nwhat is this?\n/image %s\nand this?\nmore\n/reset\n/image %s\nagain\n' \
+  "$out/truncated.png" "$img" "$img" |
+  "$anymal" chat -m "$llm" --mmproj "$mmproj" -n 4 > "$out/chat.out" 2> "$out/chat.err" ||
+  fail "chat exited with $?"
+grep -q "truncated PNG" "$out/chat.err" || fail "chat did not report the bad image"
+[ "$(wc -l < "$out/chat.out")" -eq 3 ] || fail "chat: want 3 answers, got: $(cat "$out/chat.out")"
+echo "ask: answer '$answer'; chat: 3 answers"
