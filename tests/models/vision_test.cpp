@@ -8,11 +8,14 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 #include "formats/image.h"
 #include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
 #include "models/projectors/projector.h"
+#include "ops/ops.h"
 #include "text/tokenizer.h"
 
 using namespace anymal;
@@ -113,4 +116,53 @@ TEST(Vision, MismatchedMmprojAndExtraMarkersAreClearErrors) {
   EXPECT_EQ(p.after, tok->encode("\nhi", false));
   models::ImagePrompt first = models::split_image_prompt(*tok, "hi");  // no marker: image first
   EXPECT_EQ(first.after, tok->encode("hi", false));
+}
+
+// mlp_norm (Yi-VL): LN(mm.3(gelu(LN(mm.0 x)))) with affine LayerNorms mm.1 / mm.4, against the
+// same computation written out with ops.
+TEST(Vision, MlpNormProjectorComputesItsFormula) {
+  Rng rng(6);
+  auto rand = [&](const Shape& s) {
+    std::vector<float> v(size_t(s.numel()));
+    for (float& x : v) x = rng.normal();
+    return Tensor::from_floats(v, s);
+  };
+  Tensor w0 = rand({10, 4}), b0 = rand({10}), g1 = rand({10}), c1 = rand({10}), w3 = rand({6, 10}),
+         b3 = rand({6}), g4 = rand({6}), c4 = rand({6});
+  GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "mlp_norm");
+  w.add_tensor("mm.0.weight", w0);
+  w.add_tensor("mm.0.bias", b0);
+  w.add_tensor("mm.1.weight", g1);
+  w.add_tensor("mm.1.bias", c1);
+  w.add_tensor("mm.3.weight", w3);
+  w.add_tensor("mm.3.bias", b3);
+  w.add_tensor("mm.4.weight", g4);
+  w.add_tensor("mm.4.bias", c4);
+  const std::string path = testing::TempDir() + "mlp_norm.gguf";
+  w.write(path);
+  auto proj = models::projector_from_gguf(*GgufFile::open(path));
+  Tensor x = rand({2, 3, 4});
+  Tensor want = ops::layer_norm(
+      ops::linear(ops::gelu(ops::layer_norm(ops::linear(x, w0, b0), g1, c1, 1e-5f)), w3, b3), g4,
+      c4, 1e-5f);
+  Tensor got = proj->project(x);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t i = 0; i < got.numel(); ++i)
+    EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 1e-5f);
+  // An unknown type names the known ones.
+  GgufWriter bad;
+  bad.set_string("general.architecture", "clip");
+  bad.set_string("clip.projector_type", "ldp");
+  bad.write(path);
+  try {
+    models::projector_from_gguf(*GgufFile::open(path));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::unsupported);
+    EXPECT_NE(std::string(e.what()).find("anymal_perceiver, mlp, mlp_norm"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(path);
 }

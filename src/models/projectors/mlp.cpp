@@ -67,6 +67,7 @@ const std::map<std::string, ProjectorFactory>& registry() {
   static const std::map<std::string, ProjectorFactory> r{
       {"mlp", [](const GgufFile& f) { return std::make_unique<MlpProjector>(f, false); }},
       {"mlp_norm", [](const GgufFile& f) { return std::make_unique<MlpProjector>(f, true); }},
+      {"anymal_perceiver", make_perceiver_projector},
   };
   return r;
 }
