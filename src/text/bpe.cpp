@@ -1,32 +1,13 @@
 // Byte-level BPE tokenization, after llama.cpp's llm_tokenizer_bpe_session.
-#include <queue>
 #include <string>
 
 #include "text/subword.h"
+#include "text/symbol_merge.h"
 #include "text/utf8.h"
 
 namespace anymal::text {
 
 namespace {
-
-struct Symbol {
-  int prev, next;    // neighbours in the live chain, -1 at the ends
-  const char* text;  // into the byte-level word
-  size_t n;          // bytes; 0 once merged into its left neighbour
-};
-
-struct Bigram {
-  int left, right;
-  int32_t rank;
-  size_t size;  // bytes of left + right when queued: a stale entry no longer adds up
-};
-
-// Lowest merge rank first; on a tie the leftmost pair.
-struct WorseBigram {
-  bool operator()(const Bigram& a, const Bigram& b) const {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  }
-};
 
 class BpeWord {
  public:
@@ -40,29 +21,17 @@ class BpeWord {
         return;
       }
     }
-    for (size_t offs = 0; offs < word.size();) {
-      const size_t n = std::min(utf8_seq_len(uint8_t(word[offs])), word.size() - offs);
-      const int index = int(symbols_.size());
-      symbols_.push_back(
-          {index - 1, offs + n == word.size() ? -1 : index + 1, word.data() + offs, n});
-      offs += n;
-    }
-    for (int i = 1; i < int(symbols_.size()); ++i) add_bigram(i - 1, i);
-
-    while (!queue_.empty()) {
-      const Bigram b = queue_.top();
-      queue_.pop();
-      Symbol& left = symbols_[b.left];
-      Symbol& right = symbols_[b.right];
-      if (left.n == 0 || right.n == 0 || left.n + right.n != b.size) continue;
-      left.n += right.n;
-      right.n = 0;
-      left.next = right.next;
-      if (right.next >= 0) symbols_[right.next].prev = b.left;
-      add_bigram(left.prev, b.left);
-      add_bigram(b.left, left.next);
-    }
-
+    merge_symbols<int32_t>(
+        word, symbols_,
+        [&](const Symbol& l, const Symbol& r) -> std::optional<int32_t> {
+          key_.assign(l.text, l.n);
+          key_ += ' ';
+          key_.append(r.text, r.n);
+          const auto it = vocab_.merge_ranks.find(key_);
+          if (it == vocab_.merge_ranks.end()) return std::nullopt;
+          return it->second;
+        },
+        [](int32_t a, int32_t b) { return a < b; });  // lowest merge rank first
     if (symbols_.empty()) return;
     for (int i = 0; i != -1; i = symbols_[i].next) {
       const std::string_view text(symbols_[i].text, symbols_[i].n);
@@ -79,21 +48,8 @@ class BpeWord {
   }
 
  private:
-  void add_bigram(int left, int right) {
-    if (left < 0 || right < 0) return;
-    const Symbol& l = symbols_[left];
-    const Symbol& r = symbols_[right];
-    key_.assign(l.text, l.n);
-    key_ += ' ';
-    key_.append(r.text, r.n);
-    const auto it = vocab_.merge_ranks.find(key_);
-    if (it == vocab_.merge_ranks.end()) return;
-    queue_.push({left, right, it->second, l.n + r.n});
-  }
-
   const Vocab& vocab_;
   std::vector<Symbol> symbols_;
-  std::priority_queue<Bigram, std::vector<Bigram>, WorseBigram> queue_;
   std::string key_;  // reused "left right" lookup buffer
 };
 
