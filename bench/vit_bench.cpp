@@ -127,8 +127,8 @@ int main(int argc, char** argv) {
         vision->embed({img});  // warm
         double one = median_seconds([&] { vision->embed({img}); });
         double eight = median_seconds([&] { vision->embed(batch); }, 1);
-        std::printf("%-5s %5lld %7d %12.1f %13.2fx %14.2f\n", tname, (long long)size, th,
-                    one * 1e3, peer / one, 8 / eight);
+        std::printf("%-5s %5lld %7d %12.1f %13.2fx %14.2f\n", tname, (long long)size, th, one * 1e3,
+                    peer / one, 8 / eight);
         std::fflush(stdout);
       }
     }
@@ -145,22 +145,27 @@ int main(int argc, char** argv) {
   // The LLaVA prompt around 576 image positions, ~98 text tokens (674 in all, as llama.cpp's).
   std::vector<int32_t> before(5, 1), after(93, 2);
   double enc = 0, pre = 0;
-  double ttft = median_seconds([&] {
-    auto t0 = std::chrono::steady_clock::now();
-    Tensor e = vision->embed({img});
-    auto t1 = std::chrono::steady_clock::now();
-    models::KvCache cache(model->config(), 1024);
-    models::LlamaWorkspace ws(model->config(), 512);
-    std::vector<float> logits(size_t(model->config().n_vocab));
-    models::llama_eval(*model, cache, ws, before.data(), int64_t(before.size()), false, logits.data());
-    models::llama_eval_embd(*model, cache, ws, e.data<float>(), e.dim(1), false, logits.data());
-    models::llama_eval(*model, cache, ws, after.data(), int64_t(after.size()), false, logits.data());
-    auto t2 = std::chrono::steady_clock::now();
-    enc = std::chrono::duration<double>(t1 - t0).count();
-    pre = std::chrono::duration<double>(t2 - t1).count();
-  }, 1);
-  std::printf("time to first token, 1.1B Q4_0 + ViT-B/14 336 F16, 2 threads, 674 positions: "
-              "%.2f s (encode %.2f s + prefill %.2f s); llama.cpp ~4.3 s (0.64 + 3.7)\n",
-              ttft, enc, pre);
+  double ttft = median_seconds(
+      [&] {
+        auto t0 = std::chrono::steady_clock::now();
+        Tensor e = vision->embed({img});
+        auto t1 = std::chrono::steady_clock::now();
+        models::KvCache cache(model->config(), 1024);
+        models::LlamaWorkspace ws(model->config(), 512);
+        std::vector<float> logits(size_t(model->config().n_vocab));
+        models::llama_eval(*model, cache, ws, before.data(), int64_t(before.size()), false,
+                           logits.data());
+        models::llama_eval_embd(*model, cache, ws, e.data<float>(), e.dim(1), false, logits.data());
+        models::llama_eval(*model, cache, ws, after.data(), int64_t(after.size()), false,
+                           logits.data());
+        auto t2 = std::chrono::steady_clock::now();
+        enc = std::chrono::duration<double>(t1 - t0).count();
+        pre = std::chrono::duration<double>(t2 - t1).count();
+      },
+      1);
+  std::printf(
+      "time to first token, 1.1B Q4_0 + ViT-B/14 336 F16, 2 threads, 674 positions: "
+      "%.2f s (encode %.2f s + prefill %.2f s); llama.cpp ~4.3 s (0.64 + 3.7)\n",
+      ttft, enc, pre);
   return 0;
 }
