@@ -3,7 +3,7 @@
 // F16 and F32 weights; images/s for a batch of 8; and, when llm_bench's TinyLlama Q4_0 file
 // exists, time to first token of an `ask` (encode + prefill of the LLaVA prompt). Medians of 3,
 // beside llama.cpp's figures on this machine (issue 4).
-//   build/bin/vit_bench [--dir DIR] [--threads 1,2]
+//   build/bin/vit_bench [--dir DIR] [--threads 1,2] [--vocab VOCAB.gguf]  (run from the repo root)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -101,10 +101,12 @@ Image random_image(Rng& rng, int w, int h) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = "/tmp/anymal-llm-bench", threads = "1,2";
+  std::string dir = "/tmp/anymal-llm-bench", threads = "1,2",
+              vocab = "../shared/fixtures/tokenizer/ggml-vocab-llama-spm.gguf";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--dir") dir = argv[i + 1];
     if (std::string(argv[i]) == "--threads") threads = argv[i + 1];
+    if (std::string(argv[i]) == "--vocab") vocab = argv[i + 1];
   }
   fs::create_directories(dir);
   std::vector<int> thread_counts;
@@ -133,12 +135,16 @@ int main(int argc, char** argv) {
       }
     }
   const std::string llm = dir + "/tinyllama-q4_0.gguf";
-  if (!fs::exists(llm)) {
-    std::printf("(no %s: run llm_bench first for the time-to-first-token row)\n", llm.c_str());
+  if (!fs::exists(llm) || !fs::exists(vocab)) {
+    std::printf("(no %s or %s: run llm_bench first for the time-to-first-token row)\n", llm.c_str(),
+                vocab.c_str());
     return 0;
   }
   auto model = models::LlamaModel::load(llm);
   auto vision = models::VisionModel::load(dir + "/vit-b14-336-f16.gguf", model->config().n_embd);
+  // The bench model has no vocabulary; a session wants one (only to decode replies): the
+  // llama SPM fixture's has the same 32000 entries.
+  auto tok = text::Tokenizer::from_gguf(*GgufFile::open(vocab));
   Image img = random_image(rng, 640, 480);
   ThreadPool pool(2);
   ThreadPoolScope scope(&pool);
@@ -150,14 +156,12 @@ int main(int argc, char** argv) {
         auto t0 = std::chrono::steady_clock::now();
         Tensor e = vision->embed({img});
         auto t1 = std::chrono::steady_clock::now();
-        models::KvCache cache(model->config(), 1024);
-        models::LlamaWorkspace ws(model->config(), 512);
-        std::vector<float> logits(size_t(model->config().n_vocab));
-        models::llama_eval(*model, cache, ws, before.data(), int64_t(before.size()), false,
-                           logits.data());
-        models::llama_eval_embd(*model, cache, ws, e.data<float>(), e.dim(1), false, logits.data());
-        models::llama_eval(*model, cache, ws, after.data(), int64_t(after.size()), false,
-                           logits.data());
+        // As `anymal ask` does: text, image and text appended, then one prefill.
+        infer::Session session(*model, *tok, 1024, 1024);
+        session.eval_tokens(before);
+        session.eval_embeddings(e.data<float>(), e.dim(1));
+        session.eval_tokens(after);
+        session.flush();
         auto t2 = std::chrono::steady_clock::now();
         enc = std::chrono::duration<double>(t1 - t0).count();
         pre = std::chrono::duration<double>(t2 - t1).count();

@@ -49,10 +49,11 @@ Runner add_ask_command(CLI::App& app, const GlobalOptions&) {
     if (n_prompt + 1 > ctx)
       throw_error(ErrorKind::invalid_input, "the prompt (" + std::to_string(n_prompt) +
                                                 " positions with the image) exceeds the context");
-    infer::Session session(*model, *tok, ctx);
+    infer::Session session(*model, *tok, ctx, n_prompt);  // the whole prompt in one prefill
     session.eval_tokens(p.before);
     session.eval_embeddings(embd.data<float>(), embd.dim(1));
     session.eval_tokens(p.after);
+    session.flush();
     auto t3 = std::chrono::steady_clock::now();
     infer::Sampler sampler(a->sampling);
     infer::GenerateStats st = session.generate(a->n_predict, sampler, [](const std::string& s) {

@@ -14,22 +14,47 @@ Session::Session(const models::LlamaModel& model, const text::Tokenizer& tok, in
       ws_(model.config(), std::max<int64_t>(1, std::min(n_batch, n_ctx))),
       logits_(size_t(model.config().n_vocab)) {}
 
+void Session::reserve(int64_t n) {
+  if (n_past() + n > cache_.n_ctx)
+    throw_error(ErrorKind::invalid_input, "the conversation needs " + std::to_string(n_past() + n) +
+                                              " positions, more than the context of " +
+                                              std::to_string(cache_.n_ctx));
+}
+
 void Session::eval_tokens(const std::vector<int32_t>& tokens) {
   if (tokens.empty()) return;
-  models::llama_eval(model_, cache_, ws_, tokens.data(), int64_t(tokens.size()), false,
-                     logits_.data());
+  const int64_t n = int64_t(tokens.size()), E = model_.config().n_embd;
+  reserve(n);
+  pending_.resize(size_t((n_pending_ + n) * E));
+  try {
+    models::llama_token_embeddings(model_, tokens.data(), n, pending_.data() + n_pending_ * E);
+  } catch (...) {  // a bad id: the session stays as it was
+    pending_.resize(size_t(n_pending_ * E));
+    throw;
+  }
+  n_pending_ += n;
   history_.insert(history_.end(), tokens.begin(), tokens.end());
-  has_logits_ = true;
 }
 
 void Session::eval_embeddings(const float* embd, int64_t n) {
   if (n == 0) return;
-  models::llama_eval_embd(model_, cache_, ws_, embd, n, false, logits_.data());
+  const int64_t E = model_.config().n_embd;
+  reserve(n);
+  pending_.insert(pending_.end(), embd, embd + n * E);
+  n_pending_ += n;
+}
+
+void Session::flush() {
+  if (n_pending_ == 0) return;
+  models::llama_eval_embd(model_, cache_, ws_, pending_.data(), n_pending_, false, logits_.data());
+  pending_.clear();
+  n_pending_ = 0;
   has_logits_ = true;
 }
 
 GenerateStats Session::generate(int n_predict, Sampler& sampler,
                                 const std::function<void(const std::string&)>& on_text) {
+  flush();
   if (!has_logits_) throw_error(ErrorKind::invalid_input, "generate: nothing evaluated yet");
   const auto t0 = std::chrono::steady_clock::now();
   GenerateStats stats;
@@ -55,6 +80,8 @@ GenerateStats Session::generate(int n_predict, Sampler& sampler,
 
 void Session::reset() {
   cache_.n_past = 0;
+  pending_.clear();
+  n_pending_ = 0;
   history_.clear();
   has_logits_ = false;
 }

@@ -133,6 +133,19 @@ void eval_rows(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const in
 
 }  // namespace
 
+void llama_token_embeddings(const LlamaModel& m, const int32_t* tokens, int64_t n, float* out) {
+  const int64_t E = m.config().n_embd;
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= m.config().n_vocab)
+      throw_error(ErrorKind::invalid_input, "llama: token " + std::to_string(tokens[i]) +
+                                                " is out of range [0, " +
+                                                std::to_string(m.config().n_vocab) + ")");
+    cpu::dequantize_row(m.token_embd.type,
+                        m.token_embd.data + size_t(tokens[i]) * m.token_embd.row_bytes(),
+                        out + i * E, E);
+  }
+}
+
 void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
                 int64_t n, bool all_logits, float* logits) {
   eval_rows(m, cache, ws, tokens, nullptr, n, all_logits, logits);

@@ -32,6 +32,8 @@ struct LlamaWorkspace {
 // range.
 void llama_eval(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
                 int64_t n, bool all_logits, float* logits);
+// The input embeddings of tokens [n] into out [n, n_embd] (rows of token_embd, widened).
+void llama_token_embeddings(const LlamaModel& m, const int32_t* tokens, int64_t n, float* out);
 // Same with input embeddings embd [n, n_embd] in place of token ids (projected images).
 void llama_eval_embd(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const float* embd,
                      int64_t n, bool all_logits, float* logits);
