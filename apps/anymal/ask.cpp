@@ -1,5 +1,6 @@
 // anymal ask [-m LLM.gguf --mmproj PROJ.gguf] --image IMG "question": one image, one question,
-// the answer streamed. The prompt is LLaVA-1.5's template around the question.
+// the answer streamed. The question goes into the model's chat template (LLaVA-1.5's when it
+// has none we recognise).
 #include <chrono>
 #include <cstdio>
 
@@ -7,6 +8,7 @@
 #include "core/error.h"
 #include "formats/image.h"
 #include "infer/session.h"
+#include "models/anymal/chat_template.h"
 #include "models/anymal/vision.h"
 #include "text/tokenizer.h"
 #include "vlm.h"
@@ -42,8 +44,9 @@ Runner add_ask_command(CLI::App& app, const GlobalOptions&) {
     auto t1 = std::chrono::steady_clock::now();
     Tensor embd = vision->embed({image});
     auto t2 = std::chrono::steady_clock::now();
-    models::ImagePrompt p =
-        models::split_image_prompt(*tok, "USER: <image>\n" + a->question + " ASSISTANT:");
+    const models::ChatTemplate tmpl = models::chat_template_of(model->file());
+    models::ImagePrompt p = models::split_image_prompt(
+        *tok, models::format_user_turn(tmpl, "<image>\n" + a->question, true));
     const int64_t n_prompt = int64_t(p.before.size() + p.after.size()) + embd.dim(1);
     const int64_t ctx = std::min<int64_t>(model->config().n_ctx_train, n_prompt + a->n_predict + 1);
     if (n_prompt + 1 > ctx)

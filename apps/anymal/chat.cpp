@@ -1,7 +1,8 @@
 // anymal chat [-m LLM.gguf --mmproj PROJ.gguf] [--image IMG]: a multi-turn conversation in the
-// terminal with LLaVA-1.5's template. `/image PATH` attaches an image to the next message,
-// `/reset` starts over, `/quit` (or end of input) leaves. The conversation stays in the KV
-// cache between turns; an image seen before is not encoded again.
+// terminal, in the model's chat template (LLaVA-1.5's when it has none we recognise).
+// `/image PATH` attaches an image to the next message, `/reset` starts over, `/quit` (or end of
+// input) leaves. The conversation stays in the KV cache between turns; an image seen before is
+// not encoded again.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "formats/image.h"
 #include "infer/image_cache.h"
 #include "infer/session.h"
+#include "models/anymal/chat_template.h"
 #include "vlm.h"
 
 namespace anymal::cli {
@@ -50,6 +52,7 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions&) {
     const int64_t ctx = std::min<int64_t>(a->ctx, vlm.model->config().n_ctx_train);
     infer::Session session(*vlm.model, *vlm.tok, ctx);
     infer::ImageEmbeddingCache cache;
+    const models::ChatTemplate tmpl = models::chat_template_of(vlm.model->file());
     std::string pending_image = a->image;
     bool first_turn = true;
     std::string line;
@@ -67,9 +70,8 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions&) {
       }
       if (line.empty()) continue;
       try {
-        // LLaVA-1.5: "USER: <image>\n{message} ASSISTANT:", later turns "\nUSER: …"; the text
-        // before an image and after it are tokenized apart, BOS only at the very start.
-        const std::string prefix = first_turn ? "USER: " : "\nUSER: ";
+        // The model's chat template; an image goes at the start of its message. Text before
+        // and after an image is tokenized apart, BOS only at the very start.
         const std::string image_path = std::exchange(pending_image, "");
         Tensor embd;
         models::ImagePrompt p;
@@ -77,10 +79,11 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions&) {
           std::vector<uint8_t> bytes = read_bytes(image_path);
           embd = cache.get_or_compute(
               bytes, [&] { return vlm.vision->embed({decode_image(bytes, image_path)}); });
-          p.before = vlm.tok->encode(prefix, first_turn);
-          p.after = vlm.tok->encode("\n" + line + " ASSISTANT:", false);
+          p = models::split_image_prompt(
+              *vlm.tok, models::format_user_turn(tmpl, "<image>\n" + line, first_turn), first_turn);
         } else {
-          p.after = vlm.tok->encode(prefix + line + " ASSISTANT:", first_turn);
+          p.after =
+              vlm.tok->encode(models::format_user_turn(tmpl, line, first_turn), first_turn, true);
         }
         session.eval_tokens(p.before);
         if (embd.defined()) session.eval_embeddings(embd.data<float>(), embd.dim(1));

@@ -12,6 +12,7 @@
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "formats/image.h"
+#include "models/anymal/chat_template.h"
 #include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
 #include "models/projectors/projector.h"
@@ -165,4 +166,26 @@ TEST(Vision, MlpNormProjectorComputesItsFormula) {
         << e.what();
   }
   std::filesystem::remove(path);
+}
+
+TEST(ChatTemplate, CommonFamiliesAreRecognisedAndWritten) {
+  using models::ChatTemplate;
+  EXPECT_EQ(models::detect_chat_template(""), ChatTemplate::llava);
+  EXPECT_EQ(
+      models::detect_chat_template(
+          "{% for m in messages %}<|im_start|>{{m.role}}\n{{m.content}}<|im_end|>{% endfor %}"),
+      ChatTemplate::chatml);
+  EXPECT_EQ(models::detect_chat_template("{{ '<|start_header_id|>' + m['role'] }}"),
+            ChatTemplate::llama3);
+  EXPECT_EQ(models::detect_chat_template("{{ '<start_of_turn>' + role }}"), ChatTemplate::gemma);
+  EXPECT_EQ(models::detect_chat_template("{{ bos_token + '[INST] ' + content + ' [/INST]' }}"),
+            ChatTemplate::llama2);
+  EXPECT_EQ(models::format_user_turn(ChatTemplate::llava, "<image>\nhi", true),
+            "USER: <image>\nhi ASSISTANT:");
+  EXPECT_EQ(models::format_user_turn(ChatTemplate::chatml, "hi", false),
+            "<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(models::format_user_turn(ChatTemplate::llama2, "hi", true), "[INST] hi [/INST]");
+  // The fixture model has no template: LLaVA-1.5's, and the ask prompt is the fixture's shape.
+  auto llm = GgufFile::open(std::string(ANYMAL_SHARED_FIXTURES) + "/llm/tiny-llama-mha-f16.gguf");
+  EXPECT_EQ(models::chat_template_of(*llm), ChatTemplate::llava);
 }

@@ -40,20 +40,21 @@ Tensor VisionModel::embed(const std::vector<Image>& images) const {
   return proj_->project(vit_->encode(batch));
 }
 
-ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& prompt) {
+ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& prompt,
+                               bool add_bos) {
   const std::string marker = kImageMarker;
   size_t at = prompt.find(marker);
   ImagePrompt out;
   if (at == std::string::npos) {
-    out.before = tok.encode("", true);
-    out.after = tok.encode(prompt, false);
+    out.before = tok.encode("", add_bos, true);
+    out.after = tok.encode(prompt, false, true);
     return out;
   }
   if (prompt.find(marker, at + marker.size()) != std::string::npos)
     throw_error(ErrorKind::invalid_input,
                 "the prompt has more than one <image> marker but one image was given");
-  out.before = tok.encode(prompt.substr(0, at), true);
-  out.after = tok.encode(prompt.substr(at + marker.size()), false);
+  out.before = tok.encode(prompt.substr(0, at), add_bos, true);
+  out.after = tok.encode(prompt.substr(at + marker.size()), false, true);
   return out;
 }
 

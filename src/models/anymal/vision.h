@@ -42,7 +42,9 @@ struct ImagePrompt {
   std::vector<int32_t> before, after;  // token ids around the image
 };
 // Splits at the one `<image>` marker (none: image first); two or more markers for one image is
-// an invalid_input error.
-ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& prompt);
+// an invalid_input error. Control-token text (a chat template's) is parsed as those tokens, as
+// llama.cpp does; add_bos: BOS before the text (a conversation's first turn).
+ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& prompt,
+                               bool add_bos = true);
 
 }  // namespace anymal::models
