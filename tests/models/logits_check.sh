@@ -10,6 +10,18 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 failed=0
 checked=0
+# check LABEL ARGS...: one fixtures_check.py run, counted and reported.
+check() {
+  local label=$1 result
+  shift
+  if result=$(/usr/bin/python3 "$fixtures/../fixtures_check.py" "$@"); then
+    echo "$label: $result"
+  else
+    echo "$label: $result"
+    failed=$((failed + 1))
+  fi
+  checked=$((checked + 1))
+}
 for model in "$fixtures"/llm/*.gguf; do
   name=$(basename "$model" .gguf)
   flag=""
@@ -19,13 +31,8 @@ for model in "$fixtures"/llm/*.gguf; do
     ref="$fixtures/llm/ref/$name.$p.json"
     [ -f "$ref" ] || continue
     "$anymal" logits -m "$model" --prompt-file "$prompt" --out "$out/$name.$p" > /dev/null
-    if result=$(/usr/bin/python3 "$fixtures/../fixtures_check.py" "$ref" "$out/$name.$p.json" $flag); then
-      echo "$name $p: $result"
-    else
-      echo "$name $p: $result"
-      failed=$((failed + 1))
-    fi
-    checked=$((checked + 1))
+    # shellcheck disable=SC2086
+    check "$name $p" "$ref" "$out/$name.$p.json" $flag
   done
 done
 # LLaVA: the tiny clip tower + its language model on each fixture image: logits, and the
@@ -39,18 +46,9 @@ if [ -d "$vision" ]; then
     "$anymal" logits -m "$fixtures/llm/tiny-llama-mha-f16.gguf" \
       --mmproj "$vision/tiny-clip-llava-mmproj-f16.gguf" --image "$img" \
       --prompt-file "$vision/prompts/v1.txt" --out "$out/llava.$i" > /dev/null
-    for check in "$ref.json $out/llava.$i.json" \
-                 "--array $ref.pixels.f32 $out/llava.$i.pixels.f32 0.02" \
-                 "--array $ref.image_embd.f32 $out/llava.$i.image_embd.f32"; do
-      # shellcheck disable=SC2086
-      if result=$(/usr/bin/python3 "$fixtures/../fixtures_check.py" $check); then
-        echo "llava $i: $result"
-      else
-        echo "llava $i: $result"
-        failed=$((failed + 1))
-      fi
-      checked=$((checked + 1))
-    done
+    check "llava $i logits" "$ref.json" "$out/llava.$i.json"
+    check "llava $i pixels" --array "$ref.pixels.f32" "$out/llava.$i.pixels.f32" 0.02
+    check "llava $i image_embd" --array "$ref.image_embd.f32" "$out/llava.$i.image_embd.f32"
   done
 fi
 echo "$checked checked, $failed failed"
