@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "formats/gguf.h"
+#include "models/hf/hf_model.h"
 
 namespace anymal::cli {
 
@@ -21,7 +22,7 @@ Runner add_inspect_command(CLI::App& app, const GlobalOptions&) {
   auto path = std::make_shared<std::string>();
   cmd->add_option("file", *path, "the .gguf file")->required();
   return [path] {
-    auto g = GgufFile::open(*path);
+    auto g = models::open_model_file(*path);
     std::printf("%s: GGUF v%u, %zu metadata keys, %zu tensors, alignment %zu, data at %zu\n",
                 path->c_str(), g->version(), g->metadata().size(), g->tensors().size(),
                 g->alignment(), g->data_offset());

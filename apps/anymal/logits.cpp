@@ -7,12 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <sstream>
 
 #include "commands.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "formats/image.h"
 #include "models/anymal/vision.h"
@@ -24,26 +23,6 @@ namespace anymal::cli {
 namespace {
 
 constexpr int kTopK = 20, kGreedy = 16;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_error(ErrorKind::io, "cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Writes next to `path` and renames over it: readers never see half a file.
-void write_atomically(const std::string& path, const void* data, size_t n) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(static_cast<const char*>(data), std::streamsize(n));
-    if (!out) throw_error(ErrorKind::io, "cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw_error(ErrorKind::io, "cannot rename " + tmp + " to " + path);
-}
 
 nlohmann::json position_summary(const float* row, int64_t n_vocab) {
   float mx = *std::max_element(row, row + n_vocab);
@@ -81,7 +60,7 @@ Runner add_logits_command(CLI::App& app, const GlobalOptions&) {
     auto tok = text::Tokenizer::from_gguf(model->file());
     const auto& cfg = model->config();
     const int64_t V = cfg.n_vocab;
-    const std::string prompt = read_file(a->prompt_file);
+    const std::string prompt = read_file_bytes(a->prompt_file);
     nlohmann::json j;
     j["n_vocab"] = V;
     std::vector<int32_t> tokens;  // the ones whose logits are reported
@@ -101,9 +80,9 @@ Runner add_logits_command(CLI::App& app, const GlobalOptions&) {
       j["n_mmproj_embd"] = image_embd.dim(2);
       j["before_tokens"] = before;
       j["after_tokens"] = tokens;
-      write_atomically(a->out + ".pixels.f32", px.data(), px.size() * sizeof(float));
-      write_atomically(a->out + ".image_embd.f32", image_embd.data<float>(),
-                       size_t(image_embd.numel()) * sizeof(float));
+      write_file_atomic(a->out + ".pixels.f32", px.data(), px.size() * sizeof(float));
+      write_file_atomic(a->out + ".image_embd.f32", image_embd.data<float>(),
+                        size_t(image_embd.numel()) * sizeof(float));
     } else {
       tokens = tok->encode(prompt, true);
       j["prompt_tokens"] = tokens;
@@ -137,8 +116,9 @@ Runner add_logits_command(CLI::App& app, const GlobalOptions&) {
     }
     j["greedy_tokens"] = greedy;
     std::string json = j.dump(1);
-    write_atomically(a->out + ".last_logits.f32", last_row.data(), last_row.size() * sizeof(float));
-    write_atomically(a->out + ".json", json.data(), json.size());
+    write_file_atomic(a->out + ".last_logits.f32", last_row.data(),
+                      last_row.size() * sizeof(float));
+    write_file_atomic(a->out + ".json", json);
     std::printf("%s.json: %lld prompt tokens, %d greedy tokens\n", a->out.c_str(), (long long)n,
                 int(greedy.size()));
     return 0;

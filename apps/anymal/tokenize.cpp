@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "formats/gguf.h"
+#include "models/hf/hf_model.h"
 #include "text/tokenizer.h"
 
 namespace anymal::cli {
@@ -46,7 +47,7 @@ Runner add_tokenize_command(CLI::App& app, const GlobalOptions&) {
       throw_error(ErrorKind::invalid_input, "tokenize: give the text with --text or --file");
     }
     const std::string input = file->count() ? read_file(opt->file) : opt->text;
-    const auto gguf = GgufFile::open(opt->model);
+    const auto gguf = models::open_model_file(opt->model);
     const auto tokenizer = text::Tokenizer::from_gguf(*gguf);
     const bool add_special = tokenizer->adds_bos() && !opt->no_bos;
     const std::vector<int32_t> ids = tokenizer->encode(input, add_special, /*parse_special=*/true);

@@ -36,6 +36,26 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   return f;
 }
 
+std::shared_ptr<MappedFile> MappedFile::anonymous(size_t size, const std::string& name) {
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->path_ = name;
+  f->size_ = size;
+  f->anonymous_ = true;
+  if (size > 0) {
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      throw_error(ErrorKind::io, "cannot allocate " + std::to_string(size) + " bytes for " + name +
+                                     ": " + std::strerror(errno));
+    f->data_ = static_cast<const uint8_t*>(p);
+  }
+  return f;
+}
+
+uint8_t* MappedFile::writable_data() const {
+  ANYMAL_ASSERT(anonymous_);
+  return const_cast<uint8_t*>(data_);
+}
+
 MappedFile::~MappedFile() {
   if (data_) munmap(const_cast<uint8_t*>(data_), size_);
 }

@@ -157,4 +157,14 @@ void Tensor::check_writable() const {
                                               " is a read-only view of a mapped file");
 }
 
+std::vector<uint8_t> contiguous_bytes(const Tensor& t) {
+  const size_t es = dtype_size(t.dtype());
+  std::vector<uint8_t> bytes(size_t(t.numel()) * es);
+  const uint8_t* base = t.impl()->storage->data();
+  for_each_index(t.shape(), t.strides(), t.offset(), [&](int64_t i, int64_t pos) {
+    std::memcpy(bytes.data() + size_t(i) * es, base + pos * int64_t(es), es);
+  });
+  return bytes;
+}
+
 }  // namespace anymal

@@ -129,6 +129,9 @@ constexpr DType Tensor::type_of<uint16_t>() {
   return DType::f16;  // 16-bit floats: checked loosely (f16 or bf16), see check_type
 }
 
+// The elements of t (any strides) as contiguous row-major bytes.
+std::vector<uint8_t> contiguous_bytes(const Tensor& t);
+
 // Calls fn(logical_index, storage_element_index) for every element in row-major order.
 template <typename Fn>
 void for_each_index(const Shape& shape, const Strides& strides, int64_t offset, Fn&& fn) {

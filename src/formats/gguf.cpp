@@ -241,11 +241,15 @@ int64_t GgufTensorInfo::numel() const {
 Shape GgufTensorInfo::shape() const { return Shape(ne.rbegin(), ne.rend()); }
 
 std::shared_ptr<GgufFile> GgufFile::open(const std::string& path) {
+  return from_mapped(MappedFile::open(path));
+}
+
+std::shared_ptr<GgufFile> GgufFile::from_mapped(std::shared_ptr<MappedFile> file) {
   std::shared_ptr<GgufFile> g(new GgufFile());
-  g->file_ = MappedFile::open(path);
+  g->file_ = std::move(file);
   g->data_ = g->file_->data();
   g->size_ = g->file_->size();
-  g->path_ = path;
+  g->path_ = g->file_->path();
   g->parse_all();
   return g;
 }

@@ -76,6 +76,8 @@ struct GgufTensorInfo {
 class GgufFile {
  public:
   static std::shared_ptr<GgufFile> open(const std::string& path);
+  // A file already mapped (or built in memory); its path() names it.
+  static std::shared_ptr<GgufFile> from_mapped(std::shared_ptr<MappedFile> file);
   // Parses bytes owned by the caller, who keeps them alive as long as the result (fuzzing,
   // tests). `name` stands for the file in error messages.
   static std::shared_ptr<GgufFile> parse(const uint8_t* data, size_t size, const std::string& name);

@@ -1,13 +1,11 @@
 #include "formats/gguf_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace anymal {
@@ -107,16 +105,6 @@ GgufValue scalar(GgufType t, int64_t i, double f = 0) {
   return v;
 }
 
-void write_all(int fd, const uint8_t* p, size_t n, const std::string& path) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw_error(ErrorKind::io, "cannot write " + path + ": " + std::strerror(errno));
-    p += w;
-    n -= size_t(w);
-  }
-}
-
 }  // namespace
 
 void GgufWriter::set(const std::string& key, GgufValue value) {
@@ -174,6 +162,14 @@ void GgufWriter::set_i32s(const std::string& key, const std::vector<int32_t>& n)
 
 void GgufWriter::add_tensor(const std::string& name, GgmlType type, const std::vector<int64_t>& ne,
                             const void* data, size_t nbytes) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  auto copy = std::make_shared<std::vector<uint8_t>>(p, p + nbytes);
+  add_tensor_ref(name, type, ne, copy->data(), nbytes, copy);
+}
+
+void GgufWriter::add_tensor_ref(const std::string& name, GgmlType type,
+                                const std::vector<int64_t>& ne, const void* data, size_t nbytes,
+                                std::shared_ptr<const void> owner) {
   const GgmlTypeInfo* info = ggml_type_info(uint32_t(type));
   int64_t numel = 1;
   for (int64_t d : ne) numel *= d;
@@ -184,8 +180,7 @@ void GgufWriter::add_tensor(const std::string& name, GgmlType type, const std::v
   for (const PendingTensor& t : tensors_)
     if (t.name == name)
       throw_error(ErrorKind::invalid_input, "gguf writer: duplicate tensor " + name);
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  tensors_.push_back({name, type, ne, std::vector<uint8_t>(p, p + nbytes)});
+  tensors_.push_back({name, type, ne, static_cast<const uint8_t*>(data), nbytes, std::move(owner)});
 }
 
 void GgufWriter::add_tensor(const std::string& name, const Tensor& t) {
@@ -207,12 +202,7 @@ void GgufWriter::add_tensor(const std::string& name, const Tensor& t) {
   std::vector<int64_t> ne(t.shape().begin(), t.shape().end());
   std::reverse(ne.begin(), ne.end());
   if (ne.empty()) ne.push_back(1);
-  size_t es = dtype_size(t.dtype());
-  std::vector<uint8_t> bytes(size_t(t.numel()) * es);
-  const uint8_t* base = t.impl()->storage->data();
-  for_each_index(t.shape(), t.strides(), t.offset(), [&](int64_t i, int64_t pos) {
-    std::memcpy(bytes.data() + size_t(i) * es, base + pos * int64_t(es), es);
-  });
+  std::vector<uint8_t> bytes = contiguous_bytes(t);
   add_tensor(name, type, ne, bytes.data(), bytes.size());
 }
 
@@ -222,7 +212,7 @@ size_t GgufWriter::alignment() const {
   return 32;
 }
 
-void GgufWriter::write(const std::string& path) const {
+std::vector<uint8_t> GgufWriter::header() const {
   size_t align = alignment();
   Out out;
   out.put<uint32_t>(0x46554747u);  // "GGUF"
@@ -241,33 +231,38 @@ void GgufWriter::write(const std::string& path) const {
     for (int64_t d : t.ne) out.put<uint64_t>(uint64_t(d));
     out.put<uint32_t>(uint32_t(t.type));
     out.put<uint64_t>(offset);
-    offset = (offset + t.data.size() + align - 1) / align * align;
+    offset = (offset + t.nbytes + align - 1) / align * align;
   }
   out.pad_to(align);
+  return out.bytes();
+}
 
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw_error(ErrorKind::io, "cannot create " + tmp + ": " + std::strerror(errno));
-  try {
-    write_all(fd, out.bytes().data(), out.size(), tmp);  // the header, then tensor data
-    std::vector<uint8_t> zeros(align, 0);
-    for (const PendingTensor& t : tensors_) {
-      write_all(fd, t.data.data(), t.data.size(), tmp);
-      write_all(fd, zeros.data(), (align - t.data.size() % align) % align, tmp);
-    }
-    if (::fsync(fd) != 0)
-      throw_error(ErrorKind::io, "cannot sync " + tmp + ": " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    std::remove(tmp.c_str());
-    throw;
+void GgufWriter::write(const std::string& path) const {
+  const size_t align = alignment();
+  const std::vector<uint8_t> head = header();
+  AtomicFile file(path);
+  file.write(head.data(), head.size());
+  for (const PendingTensor& t : tensors_) {
+    file.write(t.data, t.nbytes);
+    file.pad((align - t.nbytes % align) % align);
   }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    throw_error(ErrorKind::io, "cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+  file.commit();
+}
+
+std::shared_ptr<GgufFile> GgufWriter::to_memory(const std::string& name) const {
+  const size_t align = alignment();
+  const std::vector<uint8_t> head = header();
+  size_t total = head.size();
+  for (const PendingTensor& t : tensors_) total += (t.nbytes + align - 1) / align * align;
+  auto mem = MappedFile::anonymous(total, name);
+  uint8_t* p = mem->writable_data();
+  std::memcpy(p, head.data(), head.size());
+  p += head.size();
+  for (const PendingTensor& t : tensors_) {
+    if (t.nbytes) std::memcpy(p, t.data, t.nbytes);  // padding stays zero
+    p += (t.nbytes + align - 1) / align * align;
   }
+  return GgufFile::from_mapped(std::move(mem));
 }
 
 }  // namespace anymal

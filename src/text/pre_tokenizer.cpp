@@ -177,6 +177,27 @@ std::vector<std::string> PreTokenizer::known_names() {
   return names;
 }
 
+std::vector<std::string> PreTokenizer::regexes_of(std::string_view pre) {
+  for (const Family& f : families())
+    if (std::find(f.names.begin(), f.names.end(), pre) != f.names.end())
+      return std::vector<std::string>(f.regexes.begin(), f.regexes.end());
+  return {};
+}
+
+std::string PreTokenizer::name_for_regexes(const std::vector<std::string>& regexes) {
+  static const std::string hf_contractions = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+  static const std::string llama_contractions =
+      "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
+  std::vector<std::string> want = regexes;
+  for (std::string& r : want)
+    for (size_t at; (at = r.find(hf_contractions)) != std::string::npos;)
+      r.replace(at, hf_contractions.size(), llama_contractions);
+  for (const Family& f : families())
+    if (std::vector<std::string>(f.regexes.begin(), f.regexes.end()) == want)
+      return std::string(f.names.front() == "llama3" ? "llama-bpe" : f.names.front());
+  return "";
+}
+
 std::vector<std::string> PreTokenizer::split(std::string_view text) const {
   // Decode leniently, then build two encodings of the same code points with identical byte
   // lengths: `out_text` is what llama.cpp re-encodes words from; `subject` is what PCRE2 can

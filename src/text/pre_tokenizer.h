@@ -29,6 +29,12 @@ class PreTokenizer {
 
   // Every tokenizer.ggml.pre value accepted.
   static std::vector<std::string> known_names();
+  // The regexes a tokenizer.ggml.pre value applies, in order (empty when unknown).
+  static std::vector<std::string> regexes_of(std::string_view pre);
+  // The tokenizer.ggml.pre value whose regexes are exactly these ("" when none is): how a
+  // Hugging Face tokenizer.json's pre-tokenizer is recognised. Hugging Face's case-insensitive
+  // contraction group (?i:'s|'t|...) is accepted for llama.cpp's spelled-out one.
+  static std::string name_for_regexes(const std::vector<std::string>& regexes);
 
  private:
   struct Regex;

@@ -3,12 +3,13 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "models/hf/hf_model.h"
 
 namespace anymal::models {
 
 std::unique_ptr<VisionModel> VisionModel::load(const std::string& path, int64_t n_llm_embd) {
   auto m = std::unique_ptr<VisionModel>(new VisionModel());
-  m->file_ = GgufFile::open(path);
+  m->file_ = open_model_file(path);
   m->vit_ = VitEncoder::from_gguf(*m->file_);
   m->proj_ = projector_from_gguf(*m->file_);
   if (m->proj_->n_in() != m->vit_->config().n_embd)

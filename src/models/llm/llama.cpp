@@ -2,6 +2,7 @@
 
 #include "backend/cpu/quant.h"
 #include "core/error.h"
+#include "models/hf/hf_model.h"
 
 namespace anymal::models {
 
@@ -83,7 +84,7 @@ LlamaConfig LlamaConfig::from_gguf(const GgufFile& f) {
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& path) {
-  return from_gguf(GgufFile::open(path));
+  return from_gguf(open_model_file(path));
 }
 
 std::unique_ptr<LlamaModel> LlamaModel::from_gguf(std::shared_ptr<GgufFile> file) {
