@@ -1,6 +1,7 @@
 #include "formats/quantize.h"
 
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "backend/cpu/quant.h"
@@ -73,14 +74,19 @@ GgmlType type_for(const std::string& name, GgmlType target, bool tied, int64_t n
 
 QuantizeReport quantize_gguf(const std::string& in_path, const std::string& out_path,
                              GgmlType type) {
+  if (in_path == out_path)
+    throw_error(ErrorKind::invalid_input, "quantize: input and output are the same file");
+  GgufWriter w;
+  QuantizeReport r = quantize_into(GgufFile::open(in_path), type, w);
+  w.write(out_path);
+  return r;
+}
+
+QuantizeReport quantize_into(const std::shared_ptr<GgufFile>& in, GgmlType type, GgufWriter& w) {
   if (!cpu::can_quantize(type))
     throw_error(ErrorKind::unsupported, std::string("quantizing to ") + ggml_type_name(type) +
                                             " is not supported (use q8_0, q4_0, q4_1, q5_0, q5_1, "
                                             "q4_K, q5_K, q6_K, f16, bf16 or f32)");
-  if (in_path == out_path)
-    throw_error(ErrorKind::invalid_input, "quantize: input and output are the same file");
-  auto in = GgufFile::open(in_path);
-  GgufWriter w;
   for (auto& [k, v] : in->metadata()) w.set(k, v);
   w.set_u32("general.file_type", file_type_of(type));
   w.set_u32("general.quantization_version", 2);
@@ -95,14 +101,15 @@ QuantizeReport quantize_gguf(const std::string& in_path, const std::string& out_
     bool convert = t.ne.size() >= 2 && t.ne[0] % target.block_size == 0 &&
                    cpu::can_dequantize(t.type) && t.type != want;
     if (!convert) {
-      w.add_tensor(t.name, t.type, t.ne, in->tensor_data(t), t.nbytes);
+      w.add_tensor_ref(t.name, t.type, t.ne, in->tensor_data(t), t.nbytes, in);
       r.bytes_out += t.nbytes;
       ++r.kept;
       continue;
     }
     const int64_t row = t.ne[0], rows = t.numel() / row;
     const size_t in_row = ggml_row_bytes(t.type, row), out_row = ggml_row_bytes(want, row);
-    std::vector<uint8_t> out(out_row * size_t(rows));
+    auto out_buf = std::make_shared<std::vector<uint8_t>>(out_row * size_t(rows));
+    std::vector<uint8_t>& out = *out_buf;
     const uint8_t* src = in->tensor_data(t);
     parallel_for(rows, 16, [&](int64_t lo, int64_t hi) {
       std::vector<float> f(static_cast<size_t>(row));
@@ -111,11 +118,10 @@ QuantizeReport quantize_gguf(const std::string& in_path, const std::string& out_
         cpu::quantize_row(want, f.data(), out.data() + size_t(i) * out_row, row);
       }
     });
-    w.add_tensor(t.name, want, t.ne, out.data(), out.size());
+    w.add_tensor_ref(t.name, want, t.ne, out.data(), out.size(), out_buf);
     r.bytes_out += out.size();
     ++r.converted;
   }
-  w.write(out_path);
   return r;
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "core/ggml_types.h"
+#include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 
 namespace anymal {
 
@@ -19,5 +21,9 @@ struct QuantizeReport {
 
 QuantizeReport quantize_gguf(const std::string& in_path, const std::string& out_path,
                              GgmlType type);
+
+// The same on an opened file: metadata and re-encoded tensors go to `out` (kept tensors are
+// referenced from `in`, which must outlive the write).
+QuantizeReport quantize_into(const std::shared_ptr<GgufFile>& in, GgmlType type, GgufWriter& out);
 
 }  // namespace anymal

@@ -35,6 +35,22 @@ for model in "$fixtures"/llm/*.gguf; do
     check "$name $p" "$ref" "$out/$name.$p.json" $flag
   done
 done
+# A Hugging Face checkpoint: read in place (-m DIR), and converted to q8_0 by anymal convert,
+# against llama.cpp's logits for its own conversion of the same checkpoint.
+hf="$fixtures/hf"
+if [ -d "$hf/tiny-hf-llama" ]; then
+  "$anymal" --log-level warn convert "$hf/tiny-hf-llama" "$out/hf-q8_0.gguf" --type q8_0 > /dev/null
+  for prompt in "$fixtures"/llm/prompts/p*.txt; do
+    p=$(basename "$prompt" .txt)
+    ref="$hf/ref/tiny-hf-llama.$p.json"
+    [ -f "$ref" ] || continue
+    "$anymal" --log-level warn logits -m "$hf/tiny-hf-llama" --prompt-file "$prompt" \
+      --out "$out/hf.$p" > /dev/null
+    check "hf-dir $p" "$ref" "$out/hf.$p.json"
+    "$anymal" logits -m "$out/hf-q8_0.gguf" --prompt-file "$prompt" --out "$out/hfq.$p" > /dev/null
+    check "hf-converted-q8_0 $p" "$ref" "$out/hfq.$p.json" --quant
+  done
+fi
 # LLaVA: the tiny clip tower + its language model on each fixture image: logits, and the
 # preprocessed pixels and image embeddings as arrays.
 vision="$fixtures/vision"

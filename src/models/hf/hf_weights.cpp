@@ -1,5 +1,9 @@
 #include "models/hf/hf_weights.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 #include <cstring>
 #include <filesystem>
 
@@ -125,6 +129,18 @@ Tensor gguf_tensor_for_hf(const GgufFile& f, const std::string& name, int64_t pe
     permute_rope_rows(t.mutable_data<float>(), s[0], s[1], permute_heads, true);
   }
   return t;
+}
+
+std::string size_label(int64_t n_params) {
+  const double n = double(n_params);
+  const char* suffix = n > 1e12 ? "T" : n > 1e9 ? "B" : n > 1e6 ? "M" : "K";
+  const double scaled = n > 1e12 ? n * 1e-12 : n > 1e9 ? n * 1e-9 : n > 1e6 ? n * 1e-6 : n * 1e-3;
+  // At least two significant digits, as convert_hf_to_gguf.py's rounded notation.
+  const int digits = int(std::to_string(int64_t(std::llround(scaled))).size());
+  const int fix = std::max(2 - digits, 0);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f%s", fix, scaled, suffix);
+  return buf;
 }
 
 }  // namespace anymal::models

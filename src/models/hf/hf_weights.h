@@ -40,6 +40,9 @@ void add_hf_tensor(GgufWriter& out, const std::shared_ptr<const SafetensorsCheck
                    const std::string& hf_name, const std::string& gguf_name,
                    const std::vector<int64_t>& shape, HfFloat type, int64_t permute_heads = 0);
 
+// llama.cpp's general.size_label for a parameter count: "152K", "1.1B", "70B", "1.2T".
+std::string size_label(int64_t n_params);
+
 // A GGUF tensor as f32 (dequantized when needed) for the Hugging Face side; with
 // permute_heads > 0 the inverse RoPE permutation is applied.
 Tensor gguf_tensor_for_hf(const GgufFile& f, const std::string& name, int64_t permute_heads = 0);

@@ -66,6 +66,10 @@ GgufWriter llama_hf_to_gguf(const std::string& dir, const HfConfig& cfg, HfFloat
   w.set_string("general.type", "model");
   w.set_string("general.name",
                cfg.json.value("_name_or_path", std::filesystem::path(dir).filename().string()));
+  int64_t n_params = 0;
+  for (const SafetensorsTensor& t : ck->tensors())
+    if (t.name.find("rotary_emb.inv_freq") == std::string::npos) n_params += t.numel();
+  w.set_string("general.size_label", size_label(n_params));
   w.set_u32("llama.block_count", uint32_t(n_layer));
   w.set_u32("llama.context_length", uint32_t(cfg.get_int("max_position_embeddings", 2048)));
   w.set_u32("llama.embedding_length", uint32_t(n_embd));
