@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and fuzzes one of them.
-# Usage: fuzz/run.sh [seconds=600] [target=gguf|image].
+# Usage: fuzz/run.sh [seconds=600] [target=gguf|image|safetensors].
 # Seeds: gguf — the GGUF files of ../shared/fixtures; image — the fixture images and the small
-# PNG/JPEG/BMP/PPM samples image_fuzz_seeds writes. Findings land in build-fuzz/findings/.
+# PNG/JPEG/BMP/PPM samples image_fuzz_seeds writes; safetensors — the fixture checkpoint's
+# header with its first tensors, and its tokenizer.model. Findings land in build-fuzz/findings/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
@@ -26,8 +27,27 @@ case "$target" in
     build-fuzz/bin/fuzz_image build-fuzz/corpus-image -max_total_time="$seconds" -max_len=65536 \
       -timeout=10 -artifact_prefix=build-fuzz/findings/image- -print_final_stats=1
     ;;
+  safetensors)
+    cmake --build build-fuzz -j "$(nproc)" --target fuzz_safetensors
+    mkdir -p build-fuzz/corpus-safetensors
+    hf=../shared/fixtures/hf/tiny-hf-llama
+    head -c 16384 "$hf/model.safetensors" > build-fuzz/corpus-safetensors/model.safetensors
+    cp -f "$hf/tokenizer.model" build-fuzz/corpus-safetensors/
+    # A small complete file too: three dtypes, metadata, an empty tensor.
+    /usr/bin/python3 -c '
+import json, struct, sys
+h = {"__metadata__": {"format": "pt"},
+     "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+     "b": {"dtype": "F16", "shape": [4], "data_offsets": [16, 24]},
+     "c": {"dtype": "BF16", "shape": [0, 3], "data_offsets": [24, 24]}}
+hb = json.dumps(h).encode(); hb += b" " * (-len(hb) % 8)
+sys.stdout.buffer.write(struct.pack("<Q", len(hb)) + hb + bytes(range(24)))
+' > build-fuzz/corpus-safetensors/small.safetensors
+    build-fuzz/bin/fuzz_safetensors build-fuzz/corpus-safetensors -max_total_time="$seconds" \
+      -max_len=16384 -artifact_prefix=build-fuzz/findings/safetensors- -print_final_stats=1
+    ;;
   *)
-    echo "unknown fuzz target '$target' (gguf or image)" >&2
+    echo "unknown fuzz target '$target' (gguf, image or safetensors)" >&2
     exit 2
     ;;
 esac

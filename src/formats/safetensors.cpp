@@ -156,7 +156,7 @@ void SafetensorsFile::parse_header() {
       fail(path_, where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                       "] lie outside the data section (" + std::to_string(data_size) + " bytes)");
     uint64_t expect = 0;
-    if (!checked_bytes(t.shape, dtype_size(t.dtype), data_size, expect) || expect != end - begin)
+    if (!checked_bytes(t.shape, dtype_size(t.dtype), UINT64_MAX, expect) || expect != end - begin)
       fail(path_, where + ": shape and dtype need " +
                       (expect || t.shape.empty() ? std::to_string(expect) : std::string("more")) +
                       " bytes but data_offsets span " + std::to_string(end - begin));
@@ -311,6 +311,9 @@ void SafetensorsWriter::write(const std::string& path) const {
 
 void SafetensorsWriter::write_dir(const std::string& dir, size_t max_shard_bytes) const {
   namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw_error(ErrorKind::io, "cannot create " + dir + ": " + ec.message());
   std::vector<std::vector<const Pending*>> shards(1);
   size_t in_shard = 0, total = 0;
   for (const Pending& p : tensors_) {

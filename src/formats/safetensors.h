@@ -89,7 +89,8 @@ class SafetensorsWriter {
 
   void write(const std::string& path) const;
   // Writes model-0000i-of-0000n.safetensors files of at most about max_shard_bytes each plus
-  // model.safetensors.index.json into dir; one shard is written as model.safetensors.
+  // model.safetensors.index.json into dir (created when missing); one shard is written as
+  // model.safetensors.
   void write_dir(const std::string& dir, size_t max_shard_bytes) const;
 
  private:

@@ -14,6 +14,9 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "formats/gguf_writer.h"
+#include "formats/image.h"
+#include "models/anymal/vision.h"
+#include "models/encoders/vit.h"
 #include "models/hf/hf_model.h"
 #include "models/hf/hf_weights.h"
 #include "text/hf_tokenizer.h"
@@ -126,8 +129,8 @@ TEST(GgufToHf, RoundTripIsExact) {
   TempDir tmp("roundtrip");
   auto ref = GgufFile::open(kConverted);
   gguf_to_hf(*ref, tmp.str("hf"));
-  for (const char* f : {"config.json", "model.safetensors", "tokenizer.model",
-                        "tokenizer_config.json"})
+  for (const char* f :
+       {"config.json", "model.safetensors", "tokenizer.model", "tokenizer_config.json"})
     EXPECT_TRUE(fs::exists(tmp.str(std::string("hf/") + f))) << f;
   auto back = hf_to_gguf(tmp.str("hf")).to_memory("back");
   expect_same_file(*ref, *back, {"general.name"});
@@ -159,8 +162,7 @@ TEST(GgufToHf, FixtureModelsRoundTrip) {
       if (t.type == GgmlType::f16 || t.type == GgmlType::bf16) EXPECT_EQ(u.type, t.type);
       Tensor a = gguf_tensor_for_hf(*src, t.name), b = gguf_tensor_for_hf(*back, t.name);
       ASSERT_EQ(a.numel(), b.numel());
-      EXPECT_EQ(std::memcmp(a.data<float>(), b.data<float>(), size_t(a.numel()) * 4), 0)
-          << t.name;
+      EXPECT_EQ(std::memcmp(a.data<float>(), b.data<float>(), size_t(a.numel()) * 4), 0) << t.name;
     }
     for (const char* key :
          {"llama.block_count", "llama.embedding_length", "llama.attention.head_count",
@@ -168,8 +170,8 @@ TEST(GgufToHf, FixtureModelsRoundTrip) {
           "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"})
       if (src->find(key)) EXPECT_EQ(back->get_int(key), src->get_int(key)) << key;
     EXPECT_EQ(back->get_float("llama.rope.freq_base"), src->get_float("llama.rope.freq_base"));
-    EXPECT_TRUE(same_value(*back->find("tokenizer.ggml.tokens"),
-                           *src->find("tokenizer.ggml.tokens")));
+    EXPECT_TRUE(
+        same_value(*back->find("tokenizer.ggml.tokens"), *src->find("tokenizer.ggml.tokens")));
   }
 }
 
@@ -214,6 +216,113 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, TokenizerRoundTrip,
                            for (char& ch : n) ch = ch == '-' ? '_' : ch;
                            return n;
                          });
+
+// The fixture LLaVA vision tower + projector (checked against llama.cpp by logits_check.sh)
+// written as a CLIPVisionModel directory and converted back: same config keys, same weights
+// (fc1/fc2 under llama.cpp's current names), and bit-identical image embeddings, both from
+// the directory in place and from the GGUF converted back.
+TEST(GgufToHf, ClipVisionTowerRoundTrip) {
+  const std::string mmproj = kShared + "/vision/tiny-clip-llava-mmproj-f16.gguf";
+  TempDir tmp("clip");
+  auto src = GgufFile::open(mmproj);
+  gguf_to_hf(*src, tmp.str("hf"));
+  const auto config = nlohmann::json::parse(std::ifstream(tmp.str("hf/config.json")));
+  EXPECT_EQ(config["architectures"][0], "CLIPVisionModel");
+  EXPECT_TRUE(fs::exists(tmp.str("hf/preprocessor_config.json")));
+  auto back = hf_to_gguf(tmp.str("hf")).to_memory("back");
+  for (const auto& [key, value] : src->metadata()) {
+    if (key == "general.name" || key == "general.description") continue;
+    const GgufValue* got = back->find(key);
+    ASSERT_TRUE(got) << key;
+    EXPECT_TRUE(same_value(value, *got)) << key << ": " << value.str() << " vs " << got->str();
+  }
+  EXPECT_EQ(back->tensors().size(), src->tensors().size());
+  for (const GgufTensorInfo& t : src->tensors()) {
+    std::string name = t.name;  // the fixture uses the older converter's swapped ffn names
+    if (name.find("ffn_down") != std::string::npos)
+      name.replace(name.find("ffn_down"), 8, "ffn_up");
+    else if (name.find("ffn_up") != std::string::npos)
+      name.replace(name.find("ffn_up"), 6, "ffn_down");
+    const GgufTensorInfo& u = back->tensor_info(name);
+    EXPECT_EQ(u.type, t.type) << t.name;
+    EXPECT_EQ(u.ne, t.ne) << t.name;
+    ASSERT_EQ(u.nbytes, t.nbytes);
+    EXPECT_EQ(std::memcmp(src->tensor_data(t), back->tensor_data(u), t.nbytes), 0) << t.name;
+  }
+  const Image img = load_image(kShared + "/vision/images/img1.png");
+  Tensor want = VisionModel::load(mmproj)->embed({img});
+  Tensor from_dir = VisionModel::load(tmp.str("hf"))->embed({img});
+  ASSERT_EQ(want.numel(), from_dir.numel());
+  EXPECT_EQ(std::memcmp(want.data<float>(), from_dir.data<float>(), size_t(want.numel()) * 4), 0);
+}
+
+// A SigLIP tower (no class token, no pre-LN, a patch bias, tanh GELU) and a CLIPModel whose
+// vision_config leaves fields at transformers' defaults: both map onto the clip layout.
+TEST(HfToGguf, SiglipAndNestedVisionConfig) {
+  TempDir tmp("siglip");
+  auto src = GgufFile::open(kShared + "/vision/tiny-clip-llava-mmproj-f16.gguf");
+  gguf_to_hf(*src, tmp.str("clip"));
+  auto clip = SafetensorsCheckpoint::open_dir(tmp.str("clip"));
+  SafetensorsWriter sig;
+  for (const SafetensorsTensor& t : clip.tensors()) {
+    if (t.name.find("class_embedding") != std::string::npos ||
+        t.name.find("pre_layrnorm") != std::string::npos ||
+        t.name.rfind("multi_modal_projector", 0) == 0)
+      continue;
+    if (t.name.find("position_embedding") != std::string::npos) {  // drop the class position
+      const size_t row = t.nbytes / size_t(t.shape[0]);
+      sig.add(t.name, t.dtype, {t.shape[0] - 1, t.shape[1]}, t.data + row, t.nbytes - row);
+      continue;
+    }
+    sig.add(t.name, t.dtype, t.shape, t.data, t.nbytes);
+  }
+  std::vector<float> bias(64, 0.25f);
+  sig.add("vision_model.embeddings.patch_embedding.bias", DType::f32, {64}, bias.data(), 256);
+  sig.add("vision_model.head.probe", DType::f32, {1, 1, 64}, bias.data(), 256);  // skipped
+  sig.write_dir(tmp.str("siglip"), size_t(1) << 30);
+  auto cfg = nlohmann::json::parse(std::ifstream(tmp.str("clip/config.json")));
+  cfg["architectures"] = {"SiglipVisionModel"};
+  cfg["model_type"] = "siglip_vision_model";
+  cfg["hidden_act"] = "gelu_pytorch_tanh";
+  cfg.erase("layer_norm_eps");
+  std::ofstream(tmp.str("siglip/config.json")) << cfg.dump();
+  auto g = hf_to_gguf(tmp.str("siglip")).to_memory("siglip");
+  EXPECT_FALSE(g->find_tensor("v.class_embd"));
+  EXPECT_FALSE(g->find_tensor("v.pre_ln.weight"));
+  EXPECT_TRUE(g->find_tensor("v.patch_embd.bias"));
+  EXPECT_TRUE(g->get_bool("clip.use_gelu"));
+  EXPECT_FALSE(g->get_bool("clip.has_llava_projector"));
+  EXPECT_FLOAT_EQ(float(g->get_float("clip.vision.attention.layer_norm_epsilon")), 1e-6f);
+  EXPECT_FLOAT_EQ(float(g->get_array("clip.vision.image_mean").floats[0]), 0.5f);  // default
+  auto vit = VitEncoder::from_gguf(*g);
+  Tensor x = vit->encode(Tensor::zeros({1, 3, 56, 56}));
+  EXPECT_EQ(x.shape(), (Shape{1, 16, 64}));
+
+  // CLIPModel: the tower under vision_config, sizes left out where they equal the defaults
+  // would be wrong here, so the ones that differ are given; the text tower is ignored.
+  nlohmann::json model = {{"architectures", {"CLIPModel"}},
+                          {"model_type", "clip"},
+                          {"text_config", {{"hidden_size", 32}}},
+                          {"vision_config",
+                           {{"hidden_size", 64},
+                            {"intermediate_size", 128},
+                            {"num_hidden_layers", 3},
+                            {"num_attention_heads", 4},
+                            {"image_size", 56},
+                            {"patch_size", 14}}}};
+  std::ofstream(tmp.str("clip/config.json")) << model.dump();
+  auto c = hf_to_gguf(tmp.str("clip")).to_memory("clipmodel");
+  EXPECT_TRUE(c->find_tensor("v.class_embd"));
+  EXPECT_FALSE(c->get_bool("clip.use_gelu"));  // quick_gelu, CLIP's default
+  model["vision_config"]["num_attention_heads"] = 5;
+  std::ofstream(tmp.str("clip/config.json")) << model.dump();
+  try {
+    hf_to_gguf(tmp.str("clip"));
+    FAIL() << "5 heads of 64 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("vision_config"), std::string::npos) << e.what();
+  }
+}
 
 TEST(HfSizeLabel, MatchesLlamaCppNotation) {
   EXPECT_EQ(size_label(151872), "152K");

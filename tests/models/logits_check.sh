@@ -66,6 +66,13 @@ if [ -d "$vision" ]; then
     check "llava $i pixels" --array "$ref.pixels.f32" "$out/llava.$i.pixels.f32" 0.02
     check "llava $i image_embd" --array "$ref.image_embd.f32" "$out/llava.$i.image_embd.f32"
   done
+  # The same tower written as a Hugging Face CLIPVisionModel directory and used in place.
+  "$anymal" convert "$vision/tiny-clip-llava-mmproj-f16.gguf" --to-hf "$out/clip-hf" > /dev/null
+  img="$vision/images/img1.png"
+  "$anymal" --log-level warn logits -m "$fixtures/llm/tiny-llama-mha-f16.gguf" \
+    --mmproj "$out/clip-hf" --image "$img" --prompt-file "$vision/prompts/v1.txt" \
+    --out "$out/llava-hf" > /dev/null
+  check "llava img1 via HF dir logits" "$vision/ref/tiny-llava.img1.json" "$out/llava-hf.json"
 fi
 echo "$checked checked, $failed failed"
 [ "$failed" -eq 0 ] && [ "$checked" -gt 0 ]

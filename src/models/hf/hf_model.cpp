@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "models/hf/clip_hf.h"
 #include "models/hf/llama_hf.h"
 
 namespace anymal::models {
@@ -25,9 +26,13 @@ GgufWriter hf_to_gguf(const std::string& dir, HfFloat type) {
   if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM" ||
       (arch.empty() && (model_type == "llama" || model_type == "mistral")))
     return llama_hf_to_gguf(dir, cfg, type);
+  if (is_hf_vision_arch(arch) ||
+      (arch.empty() && (model_type.rfind("clip", 0) == 0 || model_type.rfind("siglip", 0) == 0)))
+    return clip_hf_to_gguf(dir, cfg, type);
   throw_error(ErrorKind::unsupported,
               cfg.path + ": architecture \"" + (arch.empty() ? model_type : arch) +
-                  "\" is not supported (LlamaForCausalLM, MistralForCausalLM)");
+                  "\" is not supported (LlamaForCausalLM, MistralForCausalLM, CLIPVisionModel, "
+                  "SiglipVisionModel, CLIPModel, SiglipModel)");
 }
 
 std::shared_ptr<GgufFile> open_model_file(const std::string& path) {
@@ -43,6 +48,7 @@ void gguf_to_hf(const GgufFile& file, const std::string& dir) {
   if (ec) throw_error(ErrorKind::io, "cannot create " + dir + ": " + ec.message());
   const std::string arch = file.get_string("general.architecture");
   if (arch == "llama") return llama_gguf_to_hf(file, dir);
+  if (arch == "clip") return clip_gguf_to_hf(file, dir);
   throw_error(ErrorKind::unsupported, file.path() + ": architecture \"" + arch +
                                           "\" cannot be written as Hugging Face files");
 }
