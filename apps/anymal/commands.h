@@ -19,6 +19,7 @@ Runner add_info_command(CLI::App& app, const GlobalOptions& global);
 Runner add_inspect_command(CLI::App& app, const GlobalOptions& global);
 Runner add_quantize_command(CLI::App& app, const GlobalOptions& global);
 Runner add_convert_command(CLI::App& app, const GlobalOptions& global);
+Runner add_data_command(CLI::App& app, const GlobalOptions& global);
 Runner add_tokenize_command(CLI::App& app, const GlobalOptions& global);
 Runner add_logits_command(CLI::App& app, const GlobalOptions& global);
 Runner add_generate_command(CLI::App& app, const GlobalOptions& global);

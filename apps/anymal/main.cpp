@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add(cli::add_inspect_command);
   add(cli::add_quantize_command);
   add(cli::add_convert_command);
+  add(cli::add_data_command);
   add(cli::add_tokenize_command);
   add(cli::add_logits_command);
   add(cli::add_generate_command);

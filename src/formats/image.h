@@ -35,6 +35,10 @@ Image decode_image(std::span<const uint8_t> bytes, std::string_view name_for_err
 // Maps the file and decodes it; io errors name the path.
 Image load_image(const std::string& path);
 
+// PNG (RGB8, default compression) of `image`; save_png writes it atomically.
+std::vector<uint8_t> encode_png(const Image& image);
+void save_png(const std::string& path, const Image& image);
+
 // Bilinear resampling with llama.cpp's convention (clip.cpp): output pixel x samples the source
 // at (x + 0.5) * in_w / out_w - 0.5, neighbours x0 = max(0, floor), x1 = min(x0 + 1, in_w - 1),
 // weights from that sample minus x0 (so it extrapolates slightly at the top/left border when

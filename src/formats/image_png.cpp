@@ -3,10 +3,13 @@
 #include <spng.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 
+#include "core/atomic_file.h"
+#include "core/error.h"
 #include "formats/image_codecs.h"
 
 namespace anymal::image_detail {
@@ -98,3 +101,39 @@ Image decode_png(std::span<const uint8_t> bytes, std::string_view name) {
 }
 
 }  // namespace anymal::image_detail
+
+namespace anymal {
+
+std::vector<uint8_t> encode_png(const Image& image) {
+  if (image.width <= 0 || image.height <= 0 ||
+      image.rgb.size() != size_t(image.width) * size_t(image.height) * 3)
+    throw_error(ErrorKind::invalid_input, "encode_png: image buffer does not match its size");
+  std::unique_ptr<spng_ctx, void (*)(spng_ctx*)> ctx(spng_ctx_new(SPNG_CTX_ENCODER), spng_ctx_free);
+  if (!ctx) throw std::bad_alloc();
+  spng_ctx* c = ctx.get();
+  spng_set_option(c, SPNG_ENCODE_TO_BUFFER, 1);
+  spng_ihdr ihdr{};
+  ihdr.width = uint32_t(image.width);
+  ihdr.height = uint32_t(image.height);
+  ihdr.bit_depth = 8;
+  ihdr.color_type = SPNG_COLOR_TYPE_TRUECOLOR;
+  spng_set_ihdr(c, &ihdr);
+  if (int err = spng_encode_image(c, image.rgb.data(), image.rgb.size(), SPNG_FMT_PNG,
+                                  SPNG_ENCODE_FINALIZE))
+    throw_error(ErrorKind::internal, std::string("PNG encoding failed: ") + spng_strerror(err));
+  size_t len = 0;
+  int err = 0;
+  auto* buf = static_cast<uint8_t*>(spng_get_png_buffer(c, &len, &err));
+  if (!buf)
+    throw_error(ErrorKind::internal, std::string("PNG encoding failed: ") + spng_strerror(err));
+  std::vector<uint8_t> out(buf, buf + len);
+  std::free(buf);
+  return out;
+}
+
+void save_png(const std::string& path, const Image& image) {
+  const std::vector<uint8_t> png = encode_png(image);
+  write_file_atomic(path, png.data(), png.size());
+}
+
+}  // namespace anymal

@@ -71,11 +71,6 @@ Bytes encode_png(int w, int h, uint8_t color_type, uint8_t depth, const void* pi
   return out;
 }
 
-Bytes encode_png(const Image& im) {
-  return encode_png(im.width, im.height, SPNG_COLOR_TYPE_TRUECOLOR, 8, im.rgb.data(),
-                    im.rgb.size());
-}
-
 // kCmyk: Adobe-style inverted CMYK made from the RGB pixels. `app1` is written as an APP1
 // marker when not empty.
 enum JpegKind { kBaseline, kProgressive, kGray, kCmyk };

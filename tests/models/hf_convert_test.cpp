@@ -159,7 +159,9 @@ TEST(GgufToHf, FixtureModelsRoundTrip) {
     for (const GgufTensorInfo& t : src->tensors()) {
       const GgufTensorInfo& u = back->tensor_info(t.name);
       EXPECT_EQ(u.ne, t.ne) << t.name;
-      if (t.type == GgmlType::f16 || t.type == GgmlType::bf16) EXPECT_EQ(u.type, t.type);
+      if (t.type == GgmlType::f16 || t.type == GgmlType::bf16) {
+        EXPECT_EQ(u.type, t.type);
+      }
       Tensor a = gguf_tensor_for_hf(*src, t.name), b = gguf_tensor_for_hf(*back, t.name);
       ASSERT_EQ(a.numel(), b.numel());
       EXPECT_EQ(std::memcmp(a.data<float>(), b.data<float>(), size_t(a.numel()) * 4), 0) << t.name;
@@ -168,7 +170,9 @@ TEST(GgufToHf, FixtureModelsRoundTrip) {
          {"llama.block_count", "llama.embedding_length", "llama.attention.head_count",
           "llama.attention.head_count_kv", "llama.feed_forward_length", "llama.vocab_size",
           "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"})
-      if (src->find(key)) EXPECT_EQ(back->get_int(key), src->get_int(key)) << key;
+      if (src->find(key)) {
+        EXPECT_EQ(back->get_int(key), src->get_int(key)) << key;
+      }
     EXPECT_EQ(back->get_float("llama.rope.freq_base"), src->get_float("llama.rope.freq_base"));
     EXPECT_TRUE(
         same_value(*back->find("tokenizer.ggml.tokens"), *src->find("tokenizer.ggml.tokens")));
