@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   add(cli::add_quantize_command);
   add(cli::add_convert_command);
   add(cli::add_data_command);
+  add(cli::add_train_command);
+  add(cli::add_export_command);
+  add(cli::add_eval_command);
   add(cli::add_tokenize_command);
   add(cli::add_logits_command);
   add(cli::add_generate_command);

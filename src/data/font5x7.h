@@ -1,5 +1,6 @@
-// A 5x7 bitmap font (A-Z, 0-9, '+', '-', space; lower case drawn as upper case) for the text
-// the synthetic world puts on signs and cards. Glyphs are 5 columns x 7 rows; the advance is 6.
+// A 5x7 bitmap font (A-Z, 0-9, '+', '-', '.', ':', space; lower case drawn as upper case) for the
+// text the synthetic world puts on signs and cards. Glyphs are 5 columns x 7 rows; the advance
+// is 6.
 #pragma once
 
 #include <cstdint>

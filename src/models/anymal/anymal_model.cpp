@@ -9,6 +9,8 @@ namespace anymal::models {
 
 namespace {
 
+constexpr int64_t kClipDim = 64;
+
 // Reads json[key] into `out` when present, checking it is a positive integer.
 void read_int(const nlohmann::json& j, const char* key, int64_t& out, const std::string& where) {
   if (!j.contains(key)) return;
@@ -131,7 +133,11 @@ AnymalConfig AnymalConfig::from_json(const nlohmann::json& j, const std::string&
 }
 
 AnymalModel::AnymalModel(const AnymalConfig& cfg, Rng& rng)
-    : vit(cfg.vit, rng), lm(cfg.lm, rng), cfg_(cfg) {
+    : vit(cfg.vit, rng),
+      lm(cfg.lm, rng),
+      clip_img(cfg.vit.dim, kClipDim, false, rng),
+      clip_txt(cfg.lm.dim, kClipDim, false, rng),
+      cfg_(cfg) {
   register_module("v", vit);
   if (cfg.projector == "mlp") {
     mlp = std::make_unique<nn::MlpProjector>(
@@ -150,6 +156,8 @@ AnymalModel::AnymalModel(const AnymalConfig& cfg, Rng& rng)
     register_module("mm.perceiver", *perceiver);
   }
   register_module("", lm);
+  register_module("clip_head.img", clip_img);
+  register_module("clip_head.txt", clip_txt);
 }
 
 int64_t AnymalModel::n_image_tokens() const {
@@ -233,6 +241,32 @@ Tensor AnymalModel::logits(const MultimodalExample& ex, const Tensor& pixels) co
   const int64_t T = int64_t(ex.before.size() + ex.after.size() + ex.answer.size()) +
                     (ex.has_image ? n_image_tokens() : 0);
   return lm.forward_embeddings(sequence(full, image, T, 0));
+}
+
+Tensor AnymalModel::clip_loss(const std::vector<std::vector<int32_t>>& captions,
+                              const Tensor& pixels) const {
+  const int64_t B = int64_t(captions.size());
+  if (B < 2 || !pixels.defined() || pixels.dim(0) != B)
+    throw_error(ErrorKind::invalid_input,
+                "clip_loss: needs a batch of at least 2 images with "
+                "one caption each");
+  std::vector<Tensor> texts;
+  for (const auto& c : captions) {
+    if (c.empty()) throw_error(ErrorKind::invalid_input, "clip_loss: empty caption");
+    texts.push_back(ops::mean(lm.embed(Tensor::from_ints(c, Shape{1, int64_t(c.size())})), 1));
+  }
+  const Tensor ones = Tensor::full({kClipDim}, 1.0f);
+  // rms_norm makes |x| = sqrt(d): a·b / d is the cosine.
+  Tensor a = ops::rms_norm(clip_img.forward(vit.pooled(pixels)), ones, 1e-6f);
+  Tensor b = ops::rms_norm(clip_txt.forward(ops::concat(texts, 0)), ones, 1e-6f);
+  Tensor sim = ops::scale(ops::matmul(a, b, false, true), 1.0f / (0.07f * float(kClipDim)));
+  std::vector<int32_t> diag(static_cast<size_t>(B));
+  for (int64_t i = 0; i < B; ++i) diag[size_t(i)] = int32_t(i);
+  const Tensor targets = Tensor::from_ints(diag, Shape{B});
+  return ops::scale(
+      ops::add(ops::cross_entropy(sim, targets),
+               ops::cross_entropy(ops::contiguous(ops::transpose(sim, 0, 1)), targets)),
+      0.5f);
 }
 
 }  // namespace anymal::models

@@ -53,11 +53,16 @@ class AnymalModel : public nn::Module {
   Tensor loss(const std::vector<MultimodalExample>& batch, const Tensor& pixels) const;
   // The logits of one example's sequence (before, image, after, answer): [1, T, vocab].
   Tensor logits(const MultimodalExample& ex, const Tensor& pixels) const;
+  // CLIP's symmetric contrastive loss between images [B, 3, S, S] (the tower's pooled output)
+  // and their captions (mean token embedding of the LM): each image must pick its own caption
+  // among the batch's and each caption its image. Temperature 0.07.
+  Tensor clip_loss(const std::vector<std::vector<int32_t>>& captions, const Tensor& pixels) const;
 
   nn::VitTower vit;
   std::unique_ptr<nn::MlpProjector> mlp;
   std::unique_ptr<nn::PerceiverResampler> perceiver;
   nn::LlamaLM lm;
+  nn::Linear clip_img, clip_txt;  // contrastive heads (stage "clip"); not exported
 
  private:
   Tensor sequence(const MultimodalExample& ex, const Tensor& image, int64_t pad_to,

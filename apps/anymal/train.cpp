@@ -1,0 +1,33 @@
+// anymal train CONFIG --out RUN_DIR [--resume]: runs a staged recipe (configs/*.json) and
+// exports RUN_DIR/export/{model,mmproj}.gguf at the end. Checkpoints are written atomically;
+// a killed run continues with --resume, bit for bit as if it had not stopped.
+#include <cstdio>
+
+#include "commands.h"
+#include "train/recipe.h"
+#include "train/trainer.h"
+
+namespace anymal::cli {
+
+Runner add_train_command(CLI::App& app, const GlobalOptions&) {
+  auto* cmd = app.add_subcommand("train", "train a model with a staged recipe (JSON config)");
+  struct Args {
+    std::string config, out;
+    bool resume = false, quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("config", a->config, "recipe (configs/*.json)")->required();
+  cmd->add_option("--out", a->out, "run directory (checkpoints, metrics, export)")->required();
+  cmd->add_flag("--resume", a->resume, "continue from the run directory's newest checkpoint");
+  cmd->add_flag("--quiet", a->quiet, "no progress line");
+  return [a] {
+    const train::RecipeConfig recipe = train::RecipeConfig::load(a->config);  // all keys checked
+    train::TrainOptions opt;
+    opt.resume = a->resume;
+    opt.progress = !a->quiet;
+    train::run_recipe(recipe, a->out, opt);
+    return 0;
+  };
+}
+
+}  // namespace anymal::cli

@@ -1,0 +1,41 @@
+// A training recipe: the run's data, tokenizer, model and the stages that train it, read from
+// a JSON file (configs/*.json). Every key is checked before anything runs: an unknown key or a
+// bad value is an invalid_input error naming the file and the key's path.
+//
+// Stage kinds: "text" (language-model pretraining on the dataset's text: every token is a
+// target), "clip" (contrastive image-caption pretraining of the vision tower), "multimodal"
+// (answer tokens after an image; `tasks` limits the examples, empty = all). `train` names what
+// the stage updates: "lm", "vit", "projector", "clip_head", "lora" (adapters on every linear
+// of the LM's blocks, rank/alpha from the stage; the base weights stay frozen).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/anymal/anymal_model.h"
+
+namespace anymal::train {
+
+struct StageConfig {
+  std::string name, kind;
+  std::vector<std::string> tasks, train;
+  int64_t steps = 0, batch = 8, warmup = 0, lora_rank = 0;
+  float lr = 1e-3f, min_lr = 0, weight_decay = 0.01f, clip_grad = 1.0f, lora_alpha = 16;
+};
+
+struct RecipeConfig {
+  std::string path;  // the file, for messages; data paths are relative to its directory
+  uint64_t seed = 1;
+  std::string train_data, val_data;
+  int64_t vocab_size = 1024;
+  models::AnymalConfig model;  // model.lm.vocab is set from the trained tokenizer
+  int64_t checkpoint_every = 200, keep_checkpoints = 3, log_every = 10;
+  std::vector<StageConfig> stages;
+
+  static RecipeConfig from_json(const nlohmann::json& j, const std::string& path);
+  static RecipeConfig load(const std::string& path);
+};
+
+}  // namespace anymal::train

@@ -1,0 +1,331 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "autograd/backward.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "data/batch.h"
+#include "formats/gguf_writer.h"
+#include "models/anymal/export.h"
+#include "text/bpe_trainer.h"
+#include "train/adamw.h"
+#include "train/checkpoint.h"
+#include "train/grad_clip.h"
+#include "train/loss_plot.h"
+#include "train/schedule.h"
+
+namespace anymal::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The tokenizer of the run: trained on the training text the first time, then reused.
+std::unique_ptr<text::Tokenizer> run_tokenizer(const RecipeConfig& r, const std::string& dir,
+                                               const std::vector<data::Example>& train,
+                                               std::shared_ptr<GgufFile>& file) {
+  const std::string path = (fs::path(dir) / "tokenizer.gguf").string();
+  if (!fs::exists(path)) {
+    log_info("training a %lld-token BPE tokenizer on %zu examples", (long long)r.vocab_size,
+             train.size());
+    std::vector<std::string> texts;
+    for (const auto& ex : train) texts.push_back(data::example_text(ex));
+    GgufWriter w;
+    w.set_string("general.architecture", "anymal-tokenizer");
+    text::train_bpe(texts, r.vocab_size).write_gguf(w);
+    w.write(path);
+  }
+  file = GgufFile::open(path);
+  return text::Tokenizer::from_gguf(*file);
+}
+
+// Freezes everything, then unfreezes what the stage trains (enabling LoRA first if asked).
+void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t seed, int64_t index) {
+  if (has(st.train, "lora") && !m.lm.blocks.empty() && !m.lm.blocks[0]->attn.q.has_lora()) {
+    Rng rng(seed * 31 + uint64_t(index) + 1);
+    m.lm.enable_lora(st.lora_rank, st.lora_alpha, rng);
+  }
+  m.set_requires_grad(false);
+  for (const std::string& g : st.train) {
+    if (g == "lm") m.lm.set_requires_grad(true);
+    if (g == "vit") m.vit.set_requires_grad(true);
+    if (g == "projector") {
+      if (m.mlp) m.mlp->set_requires_grad(true);
+      if (m.perceiver) m.perceiver->set_requires_grad(true);
+    }
+    if (g == "clip_head") {
+      m.clip_img.set_requires_grad(true);
+      m.clip_txt.set_requires_grad(true);
+    }
+    if (g == "lora")
+      for (auto& [name, t] : m.lm.named_parameters())
+        if (name.find("lora_") != std::string::npos) const_cast<Tensor&>(t).set_requires_grad(true);
+  }
+}
+
+std::vector<const data::Example*> stage_examples(const StageConfig& st,
+                                                 const std::vector<data::Example>& all) {
+  std::vector<std::string> tasks = st.tasks;
+  if (tasks.empty() && st.kind == "clip") tasks = {"caption"};
+  std::vector<const data::Example*> out;
+  for (const auto& ex : all) {
+    if (!tasks.empty() && !has(tasks, ex.task)) continue;
+    if ((st.kind == "clip" || st.kind == "multimodal") && ex.image.empty()) continue;
+    out.push_back(&ex);
+  }
+  if (out.empty())
+    throw_error(ErrorKind::invalid_input, "stage " + st.name + ": no training examples match");
+  return out;
+}
+
+struct StepResult {
+  float loss = 0;
+  int64_t tokens = 0;
+};
+
+// The loss of one batch (with autograd when training).
+Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const text::Tokenizer& tok,
+                  const std::vector<const data::Example*>& batch, int64_t& tokens) {
+  const auto& c = m.config();
+  tokens = 0;
+  if (st.kind == "clip") {
+    std::vector<std::vector<int32_t>> captions;
+    for (const auto* ex : batch) {
+      captions.push_back(tok.encode(ex->answer, false));
+      tokens += int64_t(captions.back().size());
+    }
+    return m.clip_loss(captions,
+                       data::load_pixels(batch, c.vit.image_size, c.mean.data(), c.std.data()));
+  }
+  std::vector<models::MultimodalExample> exs;
+  for (const auto* ex : batch) {
+    exs.push_back(st.kind == "text" ? data::text_example(tok, *ex)
+                                    : data::multimodal_example(tok, *ex));
+    const auto& e = exs.back();
+    tokens += int64_t(e.before.size() + e.after.size() + e.answer.size()) +
+              (e.has_image ? m.n_image_tokens() : 0);
+  }
+  Tensor pixels;
+  if (st.kind == "multimodal")
+    pixels = data::load_pixels(batch, c.vit.image_size, c.mean.data(), c.std.data());
+  return m.loss(exs, pixels);
+}
+
+// metrics.jsonl without the lines past (stage, step): what a resumed run will write again.
+std::vector<LossPoint> trim_metrics(const std::string& path, int64_t stage, int64_t step) {
+  std::vector<LossPoint> points;
+  std::string kept, line;
+  std::ifstream in(path);
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("stage")) continue;
+    const int64_t s = j["stage"], t = j["step"];
+    if (s > stage || (s == stage && t > step)) continue;
+    kept += line + "\n";
+    points.push_back({int(s), j.value("global_step", 0LL), j.value("loss", 0.0f)});
+  }
+  write_file_atomic(path, kept);
+  return points;
+}
+
+// Records the adapters the model carries after stage `upto` (rank, alpha) in a checkpoint's
+// state, so a loader can rebuild them before reading the weights.
+void add_lora_state(nlohmann::json& state, const RecipeConfig& r, int64_t upto) {
+  for (int64_t s = 0; s <= upto; ++s) {
+    const StageConfig& st = r.stages[size_t(s)];
+    if (has(st.train, "lora")) {
+      state["lora"] = {{"rank", st.lora_rank}, {"alpha", st.lora_alpha}};
+      return;
+    }
+  }
+}
+
+std::string eta(double seconds) {
+  char buf[32];
+  const long s = long(seconds);
+  std::snprintf(buf, sizeof buf, s >= 3600 ? "%ldh%02ldm" : "%ldm%02lds",
+                s >= 3600 ? s / 3600 : s / 60, s >= 3600 ? (s / 60) % 60 : s % 60);
+  return buf;
+}
+
+}  // namespace
+
+void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOptions& opt) {
+  fs::create_directories(dir);
+  const std::vector<std::string> existing = list_checkpoints(dir);
+  if (opt.resume && existing.empty())
+    throw_error(ErrorKind::invalid_input, dir + ": no checkpoint to resume from");
+  if (!opt.resume && !existing.empty())
+    throw_error(ErrorKind::invalid_input,
+                dir +
+                    " already holds checkpoints: pass --resume to continue that run, or choose "
+                    "another directory");
+  for (const StageConfig& st : r.stages)
+    for (const StageConfig& other : r.stages)
+      if (has(st.train, "lora") && has(other.train, "lora") &&
+          (st.lora_rank != other.lora_rank || st.lora_alpha != other.lora_alpha))
+        throw_error(ErrorKind::invalid_input,
+                    r.path + ": stages " + st.name + " and " + other.name +
+                        " train LoRA adapters of different rank or alpha");
+
+  data::DatasetReport report;
+  const std::vector<data::Example> train = data::read_llava_jsonl(r.train_data, {}, report);
+  log_info("%s: %s", r.train_data.c_str(), report.summary().c_str());
+  std::shared_ptr<GgufFile> tok_file;
+  auto tok = run_tokenizer(r, dir, train, tok_file);
+  models::AnymalConfig mc = r.model;
+  mc.lm.vocab = int64_t(tok_file->get_array("tokenizer.ggml.tokens").size());
+  Rng init(r.seed);
+  models::AnymalModel model(mc, init);
+  const nlohmann::json config_json = mc.to_json();
+
+  int64_t start_stage = 0, start_step = 0;
+  if (opt.resume) {
+    const nlohmann::json state = read_checkpoint_state(existing.back());
+    start_stage = state.at("stage");
+    start_step = state.at("step");
+    if (state.at("model") != config_json)
+      throw_error(ErrorKind::invalid_input, existing.back() +
+                                                " was written by a different model "
+                                                "config than " +
+                                                r.path);
+  }
+  const std::string metrics_path = (fs::path(dir) / "metrics.jsonl").string();
+  std::vector<LossPoint> points = trim_metrics(metrics_path, start_stage, start_step);
+  std::ofstream metrics(metrics_path, std::ios::app);
+  int64_t global = 0;
+  for (int64_t s = 0; s < start_stage; ++s) global += r.stages[size_t(s)].steps;
+  // Structural changes of earlier stages (LoRA) before any checkpoint is loaded.
+  for (int64_t s = 0; s < start_stage; ++s) configure_stage(model, r.stages[size_t(s)], r.seed, s);
+
+  // A checkpoint at a stage's step 0 holds the previous stage's result (no optimizer state,
+  // no adapters the new stage adds): load it before configuring the stage.
+  if (opt.resume && start_step == 0) load_checkpoint(existing.back(), model, nullptr);
+
+  for (int64_t s = start_stage; s < int64_t(r.stages.size()); ++s) {
+    const StageConfig& st = r.stages[size_t(s)];
+    configure_stage(model, st, r.seed, s);
+    AdamWOptions ao;
+    ao.lr = st.lr;
+    ao.weight_decay = st.weight_decay;
+    AdamW adam(model.trainable_parameters(), ao);
+    int64_t step = 0;
+    if (s == start_stage && opt.resume && start_step > 0) {
+      load_checkpoint(existing.back(), model, &adam);
+      step = start_step;
+      global += step;
+    }
+    const std::vector<const data::Example*> pool = stage_examples(st, train);
+    data::BatchSampler sampler(int64_t(pool.size()), r.seed, uint64_t(s) + 1);
+    const WarmupCosine schedule{st.lr, st.min_lr, st.warmup, st.steps};
+    log_info(
+        "stage %s (%s): %lld steps of %lld, %zu examples, %lld trainable parameters",
+        st.name.c_str(), st.kind.c_str(), (long long)st.steps, (long long)st.batch, pool.size(),
+        (long long)[&] {
+          int64_t n = 0;
+          for (const Tensor& t : model.trainable_parameters()) n += t.numel();
+          return n;
+        }());
+    const auto stage_start = std::chrono::steady_clock::now();
+    const int64_t first_step = step;
+    double window_loss = 0, window_tokens = 0;
+    auto window_start = std::chrono::steady_clock::now();
+    for (; step < st.steps; ++step, ++global) {
+      std::vector<const data::Example*> batch;
+      for (int64_t i : sampler.batch(step, st.batch)) batch.push_back(pool[size_t(i)]);
+      adam.zero_grad();
+      int64_t tokens = 0;
+      Tensor loss = batch_loss(model, st, *tok, batch, tokens);
+      autograd::backward(loss);
+      clip_grad_norm(adam.params(), st.clip_grad);
+      const float lr = schedule.at(step);
+      adam.step(lr);
+      window_loss += loss.item();
+      window_tokens += double(tokens);
+      const int64_t done = step + 1;
+      if (done % r.log_every == 0 || done == st.steps) {
+        const auto now = std::chrono::steady_clock::now();
+        const double secs = std::chrono::duration<double>(now - window_start).count();
+        const int64_t n = (done - 1) % r.log_every + 1;
+        const float mean_loss = float(window_loss / double(n));
+        const nlohmann::json m = {{"stage", s},
+                                  {"stage_name", st.name},
+                                  {"step", done},
+                                  {"global_step", global + 1},
+                                  {"loss", mean_loss},
+                                  {"lr", lr},
+                                  {"tokens_per_s", window_tokens / std::max(secs, 1e-9)}};
+        metrics << m.dump() << "\n" << std::flush;
+        points.push_back({int(s), global + 1, mean_loss});
+        if (opt.progress && (isatty(2) || done == st.steps)) {
+          const double elapsed = std::chrono::duration<double>(now - stage_start).count();
+          const double left = elapsed / double(done - first_step) * double(st.steps - done);
+          std::fprintf(
+              stderr,
+              isatty(2) ? "\r[%s] step" : "[%s] step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s   ",
+              st.name.c_str(), (long long)done, (long long)st.steps, double(mean_loss),
+              window_tokens / std::max(secs, 1e-9), eta(left).c_str());
+          if (done == st.steps) std::fputc('\n', stderr);
+        }
+        window_loss = window_tokens = 0;
+        window_start = now;
+      }
+      if (done % r.checkpoint_every == 0 || done == st.steps) {
+        nlohmann::json state = {{"stage", s},
+                                {"stage_name", st.name},
+                                {"step", done},
+                                {"seed", r.seed},
+                                {"model", config_json}};
+        add_lora_state(state, r, s);
+        save_checkpoint(checkpoint_path(dir, s, done), model, &adam, state);
+        prune_checkpoints(dir, int(r.keep_checkpoints));
+        plot_loss(points, (fs::path(dir) / "loss.png").string());
+      }
+      if (opt.stop_after && opt.stop_after(s, done)) return;
+    }
+    // The next stage starts from this one's end: a resume there begins at its step 0.
+    if (s + 1 < int64_t(r.stages.size())) {
+      nlohmann::json state = {{"stage", s + 1},
+                              {"stage_name", r.stages[size_t(s + 1)].name},
+                              {"step", 0},
+                              {"seed", r.seed},
+                              {"model", config_json}};
+      add_lora_state(state, r, s);
+      save_checkpoint(checkpoint_path(dir, s + 1, 0), model, nullptr, state);
+      prune_checkpoints(dir, int(r.keep_checkpoints));
+    }
+  }
+  fs::create_directories(fs::path(dir) / "export");
+  models::export_mmproj(model, (fs::path(dir) / "export" / "mmproj.gguf").string(), GgmlType::f16);
+  models::export_language_model(model, *tok_file,
+                                (fs::path(dir) / "export" / "model.gguf").string(), GgmlType::f16);
+  log_info("exported %s/export/model.gguf and mmproj.gguf", dir.c_str());
+}
+
+std::unique_ptr<models::AnymalModel> load_trained_model(const std::string& checkpoint) {
+  const nlohmann::json state = read_checkpoint_state(checkpoint);
+  if (!state.contains("model"))
+    throw_error(ErrorKind::invalid_input, checkpoint + ": no model config in the checkpoint");
+  const models::AnymalConfig c = models::AnymalConfig::from_json(state["model"], checkpoint);
+  Rng rng(0);
+  auto model = std::make_unique<models::AnymalModel>(c, rng);
+  if (state.contains("lora"))
+    model->lm.enable_lora(state["lora"].at("rank").get<int64_t>(),
+                          state["lora"].at("alpha").get<float>(), rng);
+  load_checkpoint(checkpoint, *model, nullptr);
+  return model;
+}
+
+}  // namespace anymal::train

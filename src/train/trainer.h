@@ -1,0 +1,35 @@
+// Runs a training recipe (train/recipe.h) in a run directory:
+//   tokenizer.gguf   byte-level BPE trained on the dataset's text when the run starts
+//   ckpt-SSS-NNNNNNNN.gguf   checkpoints every checkpoint.every steps and at each stage's end
+//                    (the newest checkpoint.keep kept), each holding model, optimizer, stage
+//                    and step; the data order is a function of (seed, stage, step), so
+//                    resuming from one continues bit for bit as if never stopped
+//   metrics.jsonl    {stage, step, loss, lr, tokens_per_s} every log_every steps
+//   loss.png         the loss curve so far
+//   export/model.gguf, export/mmproj.gguf   the result, for anymal ask and llama.cpp
+// resume: continue from the newest checkpoint (an error when there is none); without it, a
+// directory that already holds checkpoints is an error (nothing is overwritten).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "train/recipe.h"
+
+namespace anymal::train {
+
+struct TrainOptions {
+  bool resume = false;
+  bool progress = true;  // a progress line on stderr
+  // Called after every step with (stage index, steps done in it); returning true stops the
+  // run there without saving, as a kill would (tests of resume).
+  std::function<bool(int64_t, int64_t)> stop_after;
+};
+
+void run_recipe(const RecipeConfig& recipe, const std::string& run_dir, const TrainOptions& opt);
+
+// The model a checkpoint holds (config, adapters and weights), for export and evaluation.
+std::unique_ptr<models::AnymalModel> load_trained_model(const std::string& checkpoint);
+
+}  // namespace anymal::train
