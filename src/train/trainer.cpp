@@ -272,12 +272,10 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
         if (opt.progress && (isatty(2) || done == st.steps)) {
           const double elapsed = std::chrono::duration<double>(now - stage_start).count();
           const double left = elapsed / double(done - first_step) * double(st.steps - done);
-          std::fprintf(
-              stderr,
-              isatty(2) ? "\r[%s] step" : "[%s] step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s   ",
-              st.name.c_str(), (long long)done, (long long)st.steps, double(mean_loss),
-              window_tokens / std::max(secs, 1e-9), eta(left).c_str());
-          if (done == st.steps) std::fputc('\n', stderr);
+          std::fprintf(stderr, "%s[%s] step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s   ",
+                       isatty(2) ? "\r" : "", st.name.c_str(), (long long)done, (long long)st.steps,
+                       double(mean_loss), window_tokens / std::max(secs, 1e-9), eta(left).c_str());
+          if (done == st.steps || !isatty(2)) std::fputc('\n', stderr);
         }
         window_loss = window_tokens = 0;
         window_start = now;
