@@ -15,7 +15,7 @@
 
 namespace anymal::cli {
 
-Runner add_ask_command(CLI::App& app, const GlobalOptions&) {
+Runner add_ask_command(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("ask", "ask a question about an image; the answer streams");
   struct Args {
     std::string model, mmproj, image, question;
@@ -34,10 +34,10 @@ Runner add_ask_command(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--temp", a->sampling.temperature, "temperature; 0 is greedy (default 0)");
   cmd->add_option("--seed", a->sampling.seed, "sampling seed (default 0)");
   cmd->add_flag("--stats", a->stats, "print image encode, prompt and generation times to stderr");
-  return [a] {
+  return [a, demo_dir = global.demo_dir] {
     auto t0 = std::chrono::steady_clock::now();
     Image image = load_image(a->image);
-    Vlm vlm = load_vlm(a->model, a->mmproj);
+    Vlm vlm = load_vlm(a->model, a->mmproj, demo_dir);
     auto& model = vlm.model;
     auto& tok = vlm.tok;
     auto& vision = vlm.vision;

@@ -29,7 +29,7 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
 
 }  // namespace
 
-Runner add_chat_command(CLI::App& app, const GlobalOptions&) {
+Runner add_chat_command(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("chat", "talk about images in the terminal (/image PATH, /reset)");
   struct Args {
     std::string model, mmproj, image;
@@ -47,8 +47,8 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--ctx", a->ctx, "context length (default 2048)")->check(CLI::PositiveNumber);
   cmd->add_option("--temp", a->sampling.temperature, "temperature; 0 is greedy (default 0)");
   cmd->add_option("--seed", a->sampling.seed, "sampling seed (default 0)");
-  return [a] {
-    Vlm vlm = load_vlm(a->model, a->mmproj);
+  return [a, demo_dir = global.demo_dir] {
+    Vlm vlm = load_vlm(a->model, a->mmproj, demo_dir);
     const int64_t ctx = std::min<int64_t>(a->ctx, vlm.model->config().n_ctx_train);
     infer::Session session(*vlm.model, *vlm.tok, ctx);
     infer::ImageEmbeddingCache cache;

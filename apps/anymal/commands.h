@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace anymal::cli {
 
 // What every command gets from the global options (--threads, --log-level).
 struct GlobalOptions {
-  int threads = 0;  // 0: physical cores
+  int threads = 0;        // 0: physical cores
+  std::string demo_dir;  // the bundled demo model (models/demo beside the build)
 };
 
 using Runner = std::function<int()>;
@@ -23,6 +25,7 @@ Runner add_data_command(CLI::App& app, const GlobalOptions& global);
 Runner add_train_command(CLI::App& app, const GlobalOptions& global);
 Runner add_export_command(CLI::App& app, const GlobalOptions& global);
 Runner add_eval_command(CLI::App& app, const GlobalOptions& global);
+Runner add_tokenizer_command(CLI::App& app, const GlobalOptions& global);
 Runner add_tokenize_command(CLI::App& app, const GlobalOptions& global);
 Runner add_logits_command(CLI::App& app, const GlobalOptions& global);
 Runner add_generate_command(CLI::App& app, const GlobalOptions& global);

@@ -1,6 +1,6 @@
 // anymal eval -m MODEL --data DATA.jsonl [--json OUT.json] [--limit N]: exact-match accuracy
 // per task, asked as `anymal ask` asks. MODEL: a model.gguf (with --mmproj), a directory holding
-// model.gguf + mmproj.gguf, or a run directory (its export/).
+// model.gguf + mmproj.gguf, or a run directory (its export/); default: the bundled demo model.
 #include <cstdio>
 #include <filesystem>
 
@@ -12,7 +12,7 @@
 
 namespace anymal::cli {
 
-Runner add_eval_command(CLI::App& app, const GlobalOptions&) {
+Runner add_eval_command(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("eval", "exact-match accuracy of a model on a dataset, per task");
   struct Args {
     std::string model, mmproj, data, json;
@@ -31,11 +31,11 @@ Runner add_eval_command(CLI::App& app, const GlobalOptions&) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-n,--n-predict", a->max_tokens, "most answer tokens (default 32)")
       ->check(CLI::PositiveNumber);
-  return [a] {
+  return [a, demo_dir = global.demo_dir] {
     namespace fs = std::filesystem;
     std::string model = a->model, mmproj = a->mmproj;
     std::error_code ec;
-    if (fs::is_directory(model, ec)) {
+    if (!model.empty() && fs::is_directory(model, ec)) {
       fs::path dir = model;
       if (!fs::exists(dir / "model.gguf") && fs::exists(dir / "export" / "model.gguf"))
         dir /= "export";
@@ -45,7 +45,7 @@ Runner add_eval_command(CLI::App& app, const GlobalOptions&) {
       model = (dir / "model.gguf").string();
       mmproj = (dir / "mmproj.gguf").string();
     }
-    Vlm vlm = load_vlm(model, mmproj);
+    Vlm vlm = load_vlm(model, mmproj, demo_dir);
     data::DatasetReport report;
     const auto examples = data::read_llava_jsonl(a->data, {}, report);
     const train::EvalReport r =

@@ -3,6 +3,7 @@
 // "error: ..." and an exit code (the edge where library exceptions are caught):
 // 2 for bad input, files or unsupported requests, 70 for internal errors.
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "commands.h"
@@ -21,6 +22,12 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
 
+  // The bundled demo model lives in models/demo of the checkout the binary was built in
+  // (build/bin/anymal -> ../../models/demo).
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) global.demo_dir = (exe.parent_path() / ".." / ".." / "models" / "demo").lexically_normal().string();
+
   std::map<CLI::App*, cli::Runner> runners;
   auto add = [&](cli::Runner (*add_command)(CLI::App&, const cli::GlobalOptions&)) {
     size_t before = app.get_subcommands({}).size();
@@ -35,6 +42,7 @@ int main(int argc, char** argv) {
   add(cli::add_train_command);
   add(cli::add_export_command);
   add(cli::add_eval_command);
+  add(cli::add_tokenizer_command);
   add(cli::add_tokenize_command);
   add(cli::add_logits_command);
   add(cli::add_generate_command);

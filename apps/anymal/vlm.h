@@ -1,6 +1,7 @@
 // What `ask` and `chat` load: a language model, its tokenizer and its vision projector.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -17,11 +18,20 @@ struct Vlm {
   std::unique_ptr<models::VisionModel> vision;
 };
 
-inline Vlm load_vlm(const std::string& model, const std::string& mmproj) {
-  if (model.empty())
-    throw_error(ErrorKind::invalid_input,
-                "no model given and no bundled demo model exists yet (it comes with the "
-                "training issue): pass -m LLM.gguf --mmproj PROJ.gguf");
+// model empty: the bundled demo model in demo_dir (model.gguf + mmproj.gguf).
+inline Vlm load_vlm(std::string model, std::string mmproj, const std::string& demo_dir) {
+  if (model.empty()) {
+    if (!mmproj.empty())
+      throw_error(ErrorKind::invalid_input, "--mmproj needs -m: the demo model has its own");
+    const std::filesystem::path dir = demo_dir;
+    if (demo_dir.empty() || !std::filesystem::exists(dir / "model.gguf") ||
+        !std::filesystem::exists(dir / "mmproj.gguf"))
+      throw_error(ErrorKind::invalid_input,
+                  "no model given and the bundled demo model is missing (" +
+                      (dir / "model.gguf").string() + "): pass -m LLM.gguf --mmproj PROJ.gguf");
+    model = (dir / "model.gguf").string();
+    mmproj = (dir / "mmproj.gguf").string();
+  }
   if (mmproj.empty())
     throw_error(ErrorKind::invalid_input, "-m needs --mmproj: the vision projector of the model");
   Vlm v;

@@ -33,7 +33,7 @@ expect_error "truncated PNG" ask -m "$llm" --mmproj "$mmproj" --image "$out/trun
 expect_error "empty" ask -m "$llm" --mmproj "$mmproj" --image "$out/empty.jpg" "q"
 expect_error "megapixels" ask -m "$llm" --mmproj "$mmproj" --image "$out/huge.ppm" "q"
 expect_error "another model" ask -m "$fixtures/llm/tiny-llama-gqa-f16.gguf" --mmproj "$mmproj" --image "$img" "q"
-expect_error "no bundled demo model" ask --image "$img" "q"
+expect_error "needs -m" ask --mmproj "$mmproj" --image "$img" "q"
 printf 'USER: <image> and <image>\nASSISTANT:' > "$out/two.txt"
 expect_error "more than one <image>" logits -m "$llm" --mmproj "$mmproj" --image "$img" --prompt-file "$out/two.txt" --out "$out/two"
 # chat: a bad image is reported and the conversation goes on; /reset; the same image twice.
