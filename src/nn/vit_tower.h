@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nn/layers.h"
+#include "nn/linear.h"
 #include "nn/transformer_block.h"
 
 namespace anymal::nn {
@@ -47,6 +48,10 @@ class MlpProjector : public Module {
  public:
   MlpProjector(int64_t n_in, int64_t n_hidden, int64_t n_out, Rng& rng);
   Tensor forward(const Tensor& features) const;  // [B, N, n_in] -> [B, N, n_out]
+  void set_compute_dtype(DType dtype) {
+    mm0_.set_compute_dtype(dtype);
+    mm2_.set_compute_dtype(dtype);
+  }
 
  private:
   Linear mm0_, mm2_;

@@ -243,6 +243,18 @@ Tensor AnymalModel::logits(const MultimodalExample& ex, const Tensor& pixels) co
   return lm.forward_embeddings(sequence(full, image, T, 0));
 }
 
+void AnymalModel::set_compute_dtype(DType dtype) {
+  auto block = [&](nn::TransformerBlock& b) {
+    for (nn::Linear* l : {&b.attn.q, &b.attn.k, &b.attn.v, &b.attn.o, &b.mlp.up, &b.mlp.down})
+      l->set_compute_dtype(dtype);
+    if (b.mlp.gate) b.mlp.gate->set_compute_dtype(dtype);
+  };
+  for (auto& b : lm.blocks) block(*b);
+  for (auto& b : vit.blocks) block(*b);
+  lm.output.set_compute_dtype(dtype);
+  if (mlp) mlp->set_compute_dtype(dtype);
+}
+
 Tensor AnymalModel::clip_loss(const std::vector<std::vector<int32_t>>& captions,
                               const Tensor& pixels) const {
   const int64_t B = int64_t(captions.size());

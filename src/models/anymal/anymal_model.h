@@ -53,6 +53,9 @@ class AnymalModel : public nn::Module {
   Tensor loss(const std::vector<MultimodalExample>& batch, const Tensor& pixels) const;
   // The logits of one example's sequence (before, image, after, answer): [1, T, vocab].
   Tensor logits(const MultimodalExample& ex, const Tensor& pixels) const;
+  // Runs every Linear's matmuls in `dtype` (bf16: oneDNN bf16 GEMMs on bf16 copies; the f32
+  // weights stay the masters the optimizer updates).
+  void set_compute_dtype(DType dtype);
   // CLIP's symmetric contrastive loss between images [B, 3, S, S] (the tower's pooled output)
   // and their captions (mean token embedding of the LM): each image must pick its own caption
   // among the batch's and each caption its image. Temperature 0.07.
