@@ -69,8 +69,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
   ThreadPool pool(threads);
   ThreadPoolScope scope(&pool);
-  const Shape_ shapes[] = {{"A: LM 256d x 4L, vocab 4096, len 64, batch 16", 256, 4, 4, 4096, 64, 16},
-                           {"B: LM 512d x 8L, vocab 8192, len 128, batch 8", 512, 8, 8, 8192, 128, 8}};
+  const Shape_ shapes[] = {
+      {"A: LM 256d x 4L, vocab 4096, len 64, batch 16", 256, 4, 4, 4096, 64, 16},
+      {"B: LM 512d x 8L, vocab 8192, len 128, batch 8", 512, 8, 8, 8192, 128, 8}};
   std::printf("train_bench, %d threads: text tokens/s (median of 8 steps)\n", threads);
   std::printf("%-48s %10s %10s\n", "shape", "f32", "bf16");
   for (const Shape_& s : shapes) {

@@ -10,7 +10,7 @@ namespace anymal::cli {
 
 // What every command gets from the global options (--threads, --log-level).
 struct GlobalOptions {
-  int threads = 0;        // 0: physical cores
+  int threads = 0;       // 0: physical cores
   std::string demo_dir;  // the bundled demo model (models/demo beside the build)
 };
 

@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   // (build/bin/anymal -> ../../models/demo).
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) global.demo_dir = (exe.parent_path() / ".." / ".." / "models" / "demo").lexically_normal().string();
+  if (!ec)
+    global.demo_dir =
+        (exe.parent_path() / ".." / ".." / "models" / "demo").lexically_normal().string();
 
   std::map<CLI::App*, cli::Runner> runners;
   auto add = [&](cli::Runner (*add_command)(CLI::App&, const cli::GlobalOptions&)) {

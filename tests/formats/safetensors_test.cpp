@@ -12,23 +12,14 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "temp_dir.h"
 #include "text/sentencepiece_model.h"
 
 using namespace anymal;
+using testkit::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("anymal_st_" + tag + "_" + std::to_string(getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str(const std::string& rel = "") const { return (path / rel).string(); }
-};
 
 // A file image: 8-byte little-endian header length, the header, then `data_bytes` zeros.
 std::string file_image(const std::string& header, size_t data_bytes) {

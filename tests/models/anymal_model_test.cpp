@@ -18,11 +18,13 @@
 #include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
 #include "models/llm/llama_forward.h"
+#include "temp_dir.h"
 #include "text/bpe_trainer.h"
 #include "text/tokenizer.h"
 #include "train/adamw.h"
 
 using namespace anymal;
+using testkit::TempDir;
 using namespace anymal::models;
 namespace fs = std::filesystem;
 
@@ -52,15 +54,6 @@ AnymalConfig small_config(int64_t vocab, const std::string& projector) {
   c.perceiver_heads = 2;
   return c;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("anymal_model_" + std::to_string(getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 }  // namespace
 
@@ -117,7 +110,7 @@ TEST_P(ExportParity, InferenceEngineGivesTheTrainingLogits) {
   auto tokenizer_file = tw.to_memory("tokenizer");
   Rng rng(42);
   AnymalModel model(small_config(int64_t(vocab.tokens.size()), GetParam()), rng);
-  TempDir tmp;
+  TempDir tmp("model");
   const std::string llm = (tmp.path / "model.gguf").string(),
                     mmproj = (tmp.path / "mmproj.gguf").string();
   export_language_model(model, *tokenizer_file, llm, GgmlType::f32);

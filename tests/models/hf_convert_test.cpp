@@ -19,10 +19,12 @@
 #include "models/encoders/vit.h"
 #include "models/hf/hf_model.h"
 #include "models/hf/hf_weights.h"
+#include "temp_dir.h"
 #include "text/hf_tokenizer.h"
 #include "text/tokenizer.h"
 
 using namespace anymal;
+using testkit::TempDir;
 using namespace anymal::models;
 namespace fs = std::filesystem;
 
@@ -31,18 +33,6 @@ namespace {
 const std::string kShared = ANYMAL_SHARED_FIXTURES;
 const std::string kHfDir = kShared + "/hf/tiny-hf-llama";
 const std::string kConverted = kShared + "/hf/tiny-hf-llama.llamacpp-converted.f32.gguf";
-
-// A fresh directory under the test's temp dir, removed with the object.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("anymal_hf_" + tag + "_" + std::to_string(getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str(const std::string& rel = "") const { return (path / rel).string(); }
-};
 
 bool same_value(const GgufValue& a, const GgufValue& b) {
   if (a.type != b.type || a.i != b.i || a.s != b.s) return false;

@@ -15,24 +15,15 @@
 #include "data/dataset.h"
 #include "data/synth_world.h"
 #include "formats/image.h"
+#include "temp_dir.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
 using namespace anymal;
+using testkit::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("anymal_recipe_" + tag + "_" + std::to_string(getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str(const std::string& rel = "") const { return (path / rel).string(); }
-};
 
 // n synthetic samples as DIR/train.jsonl + DIR/images/.
 void write_dataset(const std::string& dir, int n) {
