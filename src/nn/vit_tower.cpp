@@ -15,7 +15,7 @@ BlockConfig VitTowerConfig::block() const {
   b.bias = true;
   b.norm = NormKind::layer;
   b.norm_eps = eps;
-  b.mlp = MlpKind::gelu;
+  b.mlp = quick_gelu ? MlpKind::quick_gelu : MlpKind::gelu;
   b.causal = false;
   b.rope = false;
   return b;

@@ -20,6 +20,7 @@ namespace anymal::nn {
 struct VitTowerConfig {
   int64_t image_size = 0, patch = 0, dim = 0, n_layer = 0, n_head = 0, ff = 0;
   float eps = 1e-5f;
+  bool quick_gelu = false;  // CLIP's x*sigmoid(1.702x); else GELU (tanh approximation)
   int64_t n_patches() const { return (image_size / patch) * (image_size / patch); }
   int64_t feature_blocks() const { return n_layer > 1 ? n_layer - 1 : 1; }
   BlockConfig block() const;

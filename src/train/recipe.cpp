@@ -4,7 +4,9 @@
 #include <set>
 
 #include "core/error.h"
+#include "models/hf/hf_model.h"
 #include "text/hf_tokenizer.h"
+#include "train/init_weights.h"
 
 namespace anymal::train {
 
@@ -75,7 +77,7 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
   RecipeConfig c;
   c.path = path;
   Reader r(j, path);
-  r.only({"seed", "data", "tokenizer", "model", "checkpoint", "stages", "log_every"});
+  r.only({"seed", "data", "tokenizer", "model", "checkpoint", "stages", "log_every", "init"});
   int64_t seed = 1;
   r.get("seed", seed, 0);
   c.seed = uint64_t(seed);
@@ -94,7 +96,31 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
     t.get("vocab_size", c.vocab_size, 259);
   }
   nlohmann::json model = r.at("model");
-  if (model.is_object()) {
+  if (r.has("init")) {
+    Reader in(r.at("init"), path + ": init");
+    in.only({"lm", "vision"});
+    in.get("lm", c.init_lm);
+    in.get("vision", c.init_vision);
+    if (!model.is_object()) r.fail("model must be an object");
+    if (!c.init_lm.empty()) {
+      c.init_lm = (base / c.init_lm).string();
+      if (model.contains("lm") || r.has("tokenizer"))
+        r.fail(
+            "init.lm sets the language model and its tokenizer: leave model.lm and "
+            "tokenizer out");
+      model["lm"] = lm_config_json(*models::open_model_file(c.init_lm));
+      c.vocab_size = model["lm"]["vocab"];
+    }
+    if (!c.init_vision.empty()) {
+      c.init_vision = (base / c.init_vision).string();
+      if (model.contains("vit")) r.fail("init.vision sets the vision tower: leave model.vit out");
+      auto f = models::open_model_file(c.init_vision);
+      model["vit"] = vit_config_json(*f);
+      model["mean"] = clip_mean(*f);
+      model["std"] = clip_std(*f);
+    }
+  }
+  if (model.is_object() && c.init_lm.empty()) {
     // The vocabulary comes from the tokenizer the run trains; a placeholder until then.
     if (!model.contains("lm") || !model["lm"].is_object())
       throw_error(ErrorKind::invalid_input, path + ": model: needs both \"lm\" and \"vit\"");

@@ -29,6 +29,9 @@ struct RecipeConfig {
   std::string path;  // the file, for messages; data paths are relative to its directory
   uint64_t seed = 1;
   std::string train_data, val_data;
+  // Start from existing models (GGUF or Hugging Face directories): init_lm sets the language
+  // model (sizes, weights and tokenizer), init_vision the vision tower (and mlp projector).
+  std::string init_lm, init_vision;
   int64_t vocab_size = 1024;
   models::AnymalConfig model;  // model.lm.vocab is set from the trained tokenizer
   int64_t checkpoint_every = 200, keep_checkpoints = 3, log_every = 10;

@@ -15,10 +15,12 @@
 #include "data/batch.h"
 #include "formats/gguf_writer.h"
 #include "models/anymal/export.h"
+#include "models/hf/hf_model.h"
 #include "text/bpe_trainer.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 #include "train/grad_clip.h"
+#include "train/init_weights.h"
 #include "train/loss_plot.h"
 #include "train/schedule.h"
 
@@ -37,7 +39,15 @@ std::unique_ptr<text::Tokenizer> run_tokenizer(const RecipeConfig& r, const std:
                                                const std::vector<data::Example>& train,
                                                std::shared_ptr<GgufFile>& file) {
   const std::string path = (fs::path(dir) / "tokenizer.gguf").string();
-  if (!fs::exists(path)) {
+  if (!fs::exists(path) && !r.init_lm.empty()) {
+    // The language model's own tokenizer.
+    auto lm = models::open_model_file(r.init_lm);
+    GgufWriter w;
+    w.set_string("general.architecture", "anymal-tokenizer");
+    for (const auto& [key, value] : lm->metadata())
+      if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
+    w.write(path);
+  } else if (!fs::exists(path)) {
     log_info("training a %lld-token BPE tokenizer on %zu examples", (long long)r.vocab_size,
              train.size());
     std::vector<std::string> texts;
@@ -189,6 +199,10 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
   mc.lm.vocab = int64_t(tok_file->get_array("tokenizer.ggml.tokens").size());
   Rng init(r.seed);
   models::AnymalModel model(mc, init);
+  if (!opt.resume) {  // a resumed run's checkpoint holds the weights
+    if (!r.init_lm.empty()) load_language_model(model, *models::open_model_file(r.init_lm));
+    if (!r.init_vision.empty()) load_vision_tower(model, *models::open_model_file(r.init_vision));
+  }
   const nlohmann::json config_json = mc.to_json();
 
   int64_t start_stage = 0, start_step = 0;

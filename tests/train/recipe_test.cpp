@@ -15,8 +15,13 @@
 #include "data/dataset.h"
 #include "data/synth_world.h"
 #include "formats/image.h"
+#include "models/anymal/vision.h"
+#include "models/encoders/vit.h"
+#include "models/hf/hf_model.h"
+#include "models/llm/llama_forward.h"
 #include "temp_dir.h"
 #include "train/checkpoint.h"
+#include "train/init_weights.h"
 #include "train/trainer.h"
 
 using namespace anymal;
@@ -167,4 +172,59 @@ TEST(Recipe, KillAndResumeIsBitExact) {
   EXPECT_TRUE(model->lm.blocks[0]->attn.q.has_lora());
   EXPECT_GT(train::list_checkpoints(tmp.str("full")).size(), 0u);
   EXPECT_LE(train::list_checkpoints(tmp.str("full")).size(), 2u);  // keep: 2
+}
+
+// A recipe can start from a Hugging Face Llama directory and a LLaVA clip tower: the model it
+// builds computes what the inference engine computes for those files, and trains from there.
+TEST(Recipe, StartsFromHuggingFaceAndGgufModels) {
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  TempDir tmp("init");
+  write_dataset(tmp.str("data"), 16);
+  const std::string shared = ANYMAL_SHARED_FIXTURES;
+  nlohmann::json j = tiny_recipe();
+  j.erase("tokenizer");
+  j["model"].erase("lm");
+  j["model"].erase("vit");
+  j["init"] = {{"lm", shared + "/hf/tiny-hf-llama"},
+               {"vision", shared + "/vision/tiny-clip-llava-mmproj-f16.gguf"}};
+  j["stages"] = nlohmann::json::array({j["stages"][2]});
+  const train::RecipeConfig r = train::RecipeConfig::from_json(j, tmp.str("recipe.json"));
+  EXPECT_EQ(r.model.lm.vocab, 512);
+  EXPECT_EQ(r.model.vit.image_size, 56);
+
+  // Parity with the engine before any training.
+  Rng rng(0);
+  models::AnymalModel m(r.model, rng);
+  auto lm_file = models::open_model_file(r.init_lm);
+  auto clip_file = GgufFile::open(r.init_vision);
+  train::load_language_model(m, *lm_file);
+  train::load_vision_tower(m, *clip_file);
+  auto engine = models::LlamaModel::load(r.init_lm);
+  const std::vector<int32_t> ids = {1, 17, 300, 42, 7};
+  Tensor ours = m.lm.forward(Tensor::from_ints(ids, Shape{1, 5}));
+  models::KvCache cache(engine->config(), 8);
+  models::LlamaWorkspace ws(engine->config(), 8);
+  std::vector<float> theirs(5 * 512);
+  models::llama_eval(*engine, cache, ws, ids.data(), 5, true, theirs.data());
+  for (size_t i = 0; i < theirs.size(); ++i)
+    ASSERT_NEAR(ours.data<float>()[i], theirs[i], 2e-3f) << i;
+  auto vision = models::VisionModel::load(r.init_vision);
+  const data::SynthSample s = data::synth_sample(1, data::Split::val, 3, 80);
+  Tensor want = vision->embed({s.image});
+  Tensor got = m.image_tokens(models::pixels_to_chw(
+      preprocess_llava(s.image, 56, r.model.mean.data(), r.model.std.data()), 56));
+  ASSERT_EQ(want.shape(), got.shape());
+  for (int64_t i = 0; i < want.numel(); ++i)
+    ASSERT_NEAR(want.data<float>()[i], got.data<float>()[i], 2e-3f) << i;
+
+  // And it trains, keeping the model's SentencePiece tokenizer, and exports.
+  train::TrainOptions opt;
+  opt.progress = false;
+  train::run_recipe(r, tmp.str("run"), opt);
+  auto exported = models::LlamaModel::load(tmp.str("run/export/model.gguf"));
+  EXPECT_EQ(exported->file().get_string("tokenizer.ggml.model"), "llama");
+  EXPECT_EQ(exported->config().n_vocab, 512);
+  j["model"]["lm"] = {{"dim", 64}};
+  EXPECT_THROW(train::RecipeConfig::from_json(j, "recipe.json"), Error);
 }

@@ -58,7 +58,8 @@ nlohmann::json AnymalConfig::to_json() const {
             {"n_layer", vit.n_layer},
             {"n_head", vit.n_head},
             {"ff", vit.ff},
-            {"eps", vit.eps}}},
+            {"eps", vit.eps},
+            {"act", vit.quick_gelu ? "quick_gelu" : "gelu"}}},
           {"projector", projector},
           {"proj_hidden", proj_hidden > 0 ? proj_hidden : lm.dim},
           {"perceiver_queries", perceiver_queries},
@@ -96,7 +97,12 @@ AnymalConfig AnymalConfig::from_json(const nlohmann::json& j, const std::string&
   if (c.lm.dim % c.lm.n_head || c.lm.n_head % c.lm.n_kv_head || (c.lm.dim / c.lm.n_head) % 2)
     throw_error(ErrorKind::invalid_input,
                 lw + ": dim must split into n_head even-sized heads, n_head into n_kv_head groups");
-  reject_unknown(v, {"image_size", "patch", "dim", "n_layer", "n_head", "ff", "eps"}, vw);
+  reject_unknown(v, {"image_size", "patch", "dim", "n_layer", "n_head", "ff", "eps", "act"}, vw);
+  if (v.contains("act")) {
+    if (v["act"] != "gelu" && v["act"] != "quick_gelu")
+      throw_error(ErrorKind::invalid_input, vw + ": act must be \"gelu\" or \"quick_gelu\"");
+    c.vit.quick_gelu = v["act"] == "quick_gelu";
+  }
   for (const char* k : {"image_size", "patch", "dim", "n_layer", "n_head", "ff"})
     if (!v.contains(k)) throw_error(ErrorKind::invalid_input, vw + ": missing " + k);
   read_int(v, "image_size", c.vit.image_size, vw);

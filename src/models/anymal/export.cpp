@@ -91,7 +91,7 @@ void export_mmproj(const AnymalModel& model, const std::string& path, GgmlType t
   w.set_bool("clip.has_vision_encoder", true);
   w.set_bool("clip.has_llava_projector", model.mlp != nullptr);
   w.set_string("clip.projector_type", model.mlp ? "mlp" : "anymal_perceiver");
-  w.set_bool("clip.use_gelu", true);
+  w.set_bool("clip.use_gelu", !c.vit.quick_gelu);
   w.set_u32("clip.vision.image_size", uint32_t(c.vit.image_size));
   w.set_u32("clip.vision.patch_size", uint32_t(c.vit.patch));
   w.set_u32("clip.vision.embedding_length", uint32_t(c.vit.dim));
