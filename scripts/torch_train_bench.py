@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of bench/train_bench.cpp: the same AnyMAL model (ViT 64 px / patch 8, dim 128,
 4 executed blocks + MLP projector + Llama LM with RMSNorm, RoPE, SwiGLU), the same batches
-(2 + 62 text tokens around 64 image tokens, loss on the last 46), AdamW, f32 and bf16 autocast.
+(2 text tokens, 64 image tokens, the rest of the text; loss on all but the first 16 of
+those), AdamW, f32 and bf16 autocast.
 Prints text tokens/s, median of 8 steps after 2 warm-up steps.
 Usage: /usr/bin/python3 scripts/torch_train_bench.py [--threads N]"""
 import argparse
@@ -112,10 +113,11 @@ def tokens_per_s(dim, layers, heads, vocab, text, batch, bf16):
     pixels = torch.randn(batch, 3, 64, 64)
     before = torch.randint(vocab, (batch, 2))
     rest = torch.randint(vocab, (batch, text - 2))
-    # Targets: the 46 answer tokens after 16 prompt tokens, predicted from the position before.
+    # Targets: the answer tokens after 16 prompt tokens, predicted from the position before.
     T = 2 + 64 + text - 2
+    n_answer = text - 2 - 16
     targets = torch.full((batch, T), -100, dtype=torch.long)
-    targets[:, T - 47:T - 1] = rest[:, 16:]
+    targets[:, T - n_answer - 1:T - 1] = rest[:, 16:]
     times = []
     for i in range(10):
         t0 = time.perf_counter()

@@ -13,6 +13,15 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
+# The bundled demo model (models/demo) when no -m is given: an example it answers right.
+demo=$(dirname "$0")/../../models/demo
+if [ -f "$demo/model.gguf" ]; then
+  examples=$(dirname "$0")/../../examples
+  got=$("$anymal" ask --image "$examples/butterfly.png" "What butterfly is this?")
+  [ "$got" = " cabbage white" ] || fail "demo model answered '$got' (want ' cabbage white')"
+  echo "demo: ask without -m answers '$got'"
+fi
+
 answer=$("$anymal" ask -m "$llm" --mmproj "$mmproj" --image "$img" "What is in this picture?" -n 12)
 [ -n "$answer" ] || fail "empty answer"
 
