@@ -66,6 +66,17 @@ Tensor VitTower::pooled(const Tensor& pixels) const {
   return post_ln_.forward(cls);
 }
 
+std::string VitTower::clip_tensor_name(const std::string& param) {
+  std::string n = "v." + param;
+  for (const auto& [from, to] : {std::pair<const char*, const char*>{".attn_norm.", ".ln1."},
+                                 {".ffn_norm.", ".ln2."},
+                                 {".attn_output.", ".attn_out."}}) {
+    const size_t at = n.find(from);
+    if (at != std::string::npos) n = n.substr(0, at) + to + n.substr(at + std::string(from).size());
+  }
+  return n;
+}
+
 MlpProjector::MlpProjector(int64_t n_in, int64_t n_hidden, int64_t n_out, Rng& rng)
     : mm0_(n_in, n_hidden, true, rng), mm2_(n_hidden, n_out, true, rng) {
   register_module("0", mm0_);

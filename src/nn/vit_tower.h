@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nn/layers.h"
@@ -34,6 +35,9 @@ class VitTower : public Module {
   Tensor features(const Tensor& pixels) const;
   // pixels [B, 3, S, S] -> [B, dim]
   Tensor pooled(const Tensor& pixels) const;
+  // The `clip` GGUF tensor of one of this module's parameters: "v." + the name, with clip's
+  // block names (ln1, attn_out, ln2) for TransformerBlock's.
+  static std::string clip_tensor_name(const std::string& param);
 
   std::vector<std::unique_ptr<TransformerBlock>> blocks;
 

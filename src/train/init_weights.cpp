@@ -13,18 +13,6 @@ void copy(models::AnymalModel& m, const std::string& param, const GgufFile& f,
   m.load_parameter(param, f.dequantize(tensor));
 }
 
-// clip file name of a VitTower parameter (inside blocks TransformerBlock's names differ).
-std::string clip_tensor(const std::string& param) {
-  std::string n = "v." + param;
-  for (const auto& [from, to] : {std::pair<const char*, const char*>{".attn_norm.", ".ln1."},
-                                 {".ffn_norm.", ".ln2."},
-                                 {".attn_output.", ".attn_out."}}) {
-    const size_t at = n.find(from);
-    if (at != std::string::npos) n = n.substr(0, at) + to + n.substr(at + std::string(from).size());
-  }
-  return n;
-}
-
 }  // namespace
 
 nlohmann::json lm_config_json(const GgufFile& f) {
@@ -79,7 +67,7 @@ void load_language_model(models::AnymalModel& m, const GgufFile& f) {
 
 void load_vision_tower(models::AnymalModel& m, const GgufFile& f) {
   for (const auto& [name, t] : m.vit.named_parameters()) {
-    const std::string src = clip_tensor(name);
+    const std::string src = nn::VitTower::clip_tensor_name(name);
     // LLaVA files drop the post-LN; CLIP has no patch bias (zeros: the same function).
     if ((src.rfind("v.post_ln.", 0) == 0 || src == "v.patch_embd.bias") && !f.find_tensor(src))
       continue;

@@ -30,18 +30,6 @@ void add(GgufWriter& w, const std::string& name, const Tensor& value, DType matr
   w.add_tensor(name, t);
 }
 
-// TransformerBlock's names -> the clip file's inside v.blk.N.
-std::string clip_name(const std::string& name) {
-  for (const auto& [from, to] : {std::pair<const char*, const char*>{".attn_norm.", ".ln1."},
-                                 {".ffn_norm.", ".ln2."},
-                                 {".attn_output.", ".attn_out."}}) {
-    const size_t at = name.find(from);
-    if (at != std::string::npos)
-      return name.substr(0, at) + to + name.substr(at + std::string(from).size());
-  }
-  return name;
-}
-
 }  // namespace
 
 void export_language_model(AnymalModel& model, const GgufFile& tokenizer, const std::string& path,
@@ -108,7 +96,7 @@ void export_mmproj(const AnymalModel& model, const std::string& path, GgmlType t
     w.set_f32("anymal.perceiver.layer_norm_epsilon", model.perceiver->config().eps);
   }
   for (const auto& [pname, value] : model.vit.named_parameters())
-    add(w, "v." + clip_name(pname), value, matrices);
+    add(w, nn::VitTower::clip_tensor_name(pname), value, matrices);
   if (model.mlp)
     for (const auto& [pname, value] : model.mlp->named_parameters())
       add(w, "mm." + pname, value, matrices);
