@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libgtest-dev libbenchmark-dev
-  libdnnl-dev libcli11-dev libpcre2-dev nlohmann-json3-dev
+  libdnnl-dev ocl-icd-opencl-dev libcli11-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev
   libspng-dev libjpeg-dev
   python3-numpy
   clang-format
