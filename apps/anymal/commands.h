@@ -31,5 +31,6 @@ Runner add_logits_command(CLI::App& app, const GlobalOptions& global);
 Runner add_generate_command(CLI::App& app, const GlobalOptions& global);
 Runner add_ask_command(CLI::App& app, const GlobalOptions& global);
 Runner add_chat_command(CLI::App& app, const GlobalOptions& global);
+Runner add_serve_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace anymal::cli

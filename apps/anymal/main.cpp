@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add(cli::add_generate_command);
   add(cli::add_ask_command);
   add(cli::add_chat_command);
+  add(cli::add_serve_command);
 
   try {
     app.parse(argc, argv);

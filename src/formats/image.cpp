@@ -1,6 +1,7 @@
 // decode_image: format detection by magic bytes and the checks every decoder shares.
 #include "formats/image.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -18,14 +19,16 @@ void fail_unsupported(std::string_view name, const std::string& problem) {
   throw_error(ErrorKind::unsupported, std::string(name) + ": " + problem);
 }
 
-void check_dimensions(std::string_view name, int64_t width, int64_t height) {
+void check_dimensions(std::string_view name, int64_t width, int64_t height, int64_t max_pixels) {
   if (width <= 0 || height <= 0)
     fail(name, "image is " + std::to_string(width) + "x" + std::to_string(height));
   // Divide instead of multiplying so absurd header values cannot overflow.
-  if (width > kMaxImagePixels || height > kMaxImagePixels / width)
+  if (width > max_pixels || height > max_pixels / width)
     fail(name, "image is " + std::to_string(width) + "x" + std::to_string(height) +
-                   ", more than the " + std::to_string(kMaxImagePixels >> 20) +
-                   " megapixels accepted");
+                   ", more than the " +
+                   (max_pixels % (1 << 20) == 0 ? std::to_string(max_pixels >> 20) + " megapixels"
+                                                : std::to_string(max_pixels) + " pixels") +
+                   " accepted");
 }
 
 }  // namespace image_detail
@@ -38,15 +41,16 @@ bool starts_with(std::span<const uint8_t> bytes, const char* magic, size_t n) {
 
 }  // namespace
 
-Image decode_image(std::span<const uint8_t> bytes, std::string_view name) {
+Image decode_image(std::span<const uint8_t> bytes, std::string_view name, int64_t max_pixels) {
   using namespace image_detail;
+  max_pixels = std::clamp<int64_t>(max_pixels, 1, kMaxImagePixels);
   if (bytes.empty()) fail(name, "empty file, not an image");
-  if (starts_with(bytes, "\x89PNG\r\n\x1a\n", 8)) return decode_png(bytes, name);
-  if (starts_with(bytes, "\xff\xd8\xff", 3)) return decode_jpeg(bytes, name);
-  if (starts_with(bytes, "BM", 2)) return decode_bmp(bytes, name);
+  if (starts_with(bytes, "\x89PNG\r\n\x1a\n", 8)) return decode_png(bytes, name, max_pixels);
+  if (starts_with(bytes, "\xff\xd8\xff", 3)) return decode_jpeg(bytes, name, max_pixels);
+  if (starts_with(bytes, "BM", 2)) return decode_bmp(bytes, name, max_pixels);
   if (bytes.size() >= 2 && bytes[0] == 'P' &&
       std::string_view("2356").find(char(bytes[1])) != std::string_view::npos)
-    return decode_ppm(bytes, name);
+    return decode_ppm(bytes, name, max_pixels);
   // Common formats we do not decode get a message that says so rather than "garbage".
   if (starts_with(bytes, "GIF8", 4)) fail_unsupported(name, "GIF images are not supported");
   if (bytes.size() >= 12 && starts_with(bytes, "RIFF", 4) &&

@@ -30,8 +30,10 @@ struct Image {
   const uint8_t* pixel(int x, int y) const { return rgb.data() + (size_t(y) * width + x) * 3; }
 };
 
-// `name_for_errors` stands for the data in messages (usually the file path).
-Image decode_image(std::span<const uint8_t> bytes, std::string_view name_for_errors);
+// `name_for_errors` stands for the data in messages (usually the file path). Images of more
+// than max_pixels (at most kMaxImagePixels) are refused from their header, before decoding.
+Image decode_image(std::span<const uint8_t> bytes, std::string_view name_for_errors,
+                   int64_t max_pixels = kMaxImagePixels);
 // Maps the file and decodes it; io errors name the path.
 Image load_image(const std::string& path);
 

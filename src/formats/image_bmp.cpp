@@ -22,7 +22,7 @@ constexpr uint32_t kBiRgb = 0, kBiBitfields = 3, kBiAlphaBitfields = 6;
 
 }  // namespace
 
-Image decode_bmp(std::span<const uint8_t> bytes, std::string_view name) {
+Image decode_bmp(std::span<const uint8_t> bytes, std::string_view name, int64_t max_pixels) {
   // File header (14 bytes): "BM", u32 file size (often wrong, ignored), u32 reserved,
   // u32 offset of the pixels. Then the info header, whose first u32 is its own size.
   const uint8_t* d = bytes.data();
@@ -50,7 +50,7 @@ Image decode_bmp(std::span<const uint8_t> bytes, std::string_view name) {
   }
   const bool top_down = height < 0;
   if (top_down) height = -height;  // int64, so INT32_MIN cannot overflow
-  check_dimensions(name, width, height);
+  check_dimensions(name, width, height, max_pixels);
   if (bpp != 24 && bpp != 32)
     fail_unsupported(name, std::to_string(bpp) + "-bit BMP (only 24 and 32-bit are supported)");
 

@@ -137,7 +137,7 @@ int find_orientation(const jpeg_decompress_struct& cinfo) {
 
 }  // namespace
 
-Image decode_jpeg(std::span<const uint8_t> bytes, std::string_view name) {
+Image decode_jpeg(std::span<const uint8_t> bytes, std::string_view name, int64_t max_pixels) {
   JpegJob job;
   std::memset(&job, 0, sizeof(job));
   JobGuard guard{&job};
@@ -152,7 +152,7 @@ Image decode_jpeg(std::span<const uint8_t> bytes, std::string_view name) {
 
   const jpeg_decompress_struct& c = job.cinfo;
   const int64_t w = c.image_width, h = c.image_height;
-  check_dimensions(name, w, h);
+  check_dimensions(name, w, h, max_pixels);
   // Huffman codes are at least one bit and every MCU (at most 32x32 pixels) codes a DC value
   // per component, so a small file cannot hold a big image. Refusing here avoids allocating
   // for a forged header. (Arithmetic coding can go below a bit per MCU, so it is exempt.)

@@ -58,11 +58,11 @@ void check_chunks(std::span<const uint8_t> bytes, std::string_view name) {
 
 }  // namespace
 
-Image decode_png(std::span<const uint8_t> bytes, std::string_view name) {
+Image decode_png(std::span<const uint8_t> bytes, std::string_view name, int64_t max_pixels) {
   // IHDR must be the first chunk, so its width and height sit at bytes 16..23. Checking them
   // here gives the same message for a huge PNG as for any other format.
   if (bytes.size() < 33) fail(name, "truncated PNG (" + std::to_string(bytes.size()) + " bytes)");
-  check_dimensions(name, read_be32(bytes.data() + 16), read_be32(bytes.data() + 20));
+  check_dimensions(name, read_be32(bytes.data() + 16), read_be32(bytes.data() + 20), max_pixels);
   check_chunks(bytes, name);
 
   std::unique_ptr<spng_ctx, void (*)(spng_ctx*)> ctx(spng_ctx_new(0), spng_ctx_free);
@@ -78,7 +78,7 @@ Image decode_png(std::span<const uint8_t> bytes, std::string_view name) {
   if (int err = spng_get_ihdr(c, &ihdr))
     fail(name, std::string("invalid PNG header: ") + spng_strerror(err));
   const int64_t w = ihdr.width, h = ihdr.height;
-  check_dimensions(name, w, h);
+  check_dimensions(name, w, h, max_pixels);
   // Deflate expands at most 1032:1, so a small file cannot hold a big image; refusing here
   // avoids allocating the pixels of a forged header only to fail on the missing data.
   const uint64_t pixel_bytes =

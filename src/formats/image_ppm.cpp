@@ -48,7 +48,7 @@ class PnmReader {
 
 }  // namespace
 
-Image decode_ppm(std::span<const uint8_t> bytes, std::string_view name) {
+Image decode_ppm(std::span<const uint8_t> bytes, std::string_view name, int64_t max_pixels) {
   const char kind = char(bytes[1]);
   const bool ascii = kind == '2' || kind == '3';
   const int channels = kind == '3' || kind == '6' ? 3 : 1;
@@ -58,7 +58,7 @@ Image decode_ppm(std::span<const uint8_t> bytes, std::string_view name) {
   // Dimensions are capped at kMaxImagePixels while parsing, so they cannot overflow.
   const int64_t w = r.number("width", uint32_t(kMaxImagePixels));
   const int64_t h = r.number("height", uint32_t(kMaxImagePixels));
-  check_dimensions(name, w, h);
+  check_dimensions(name, w, h, max_pixels);
   const uint32_t maxval = r.number("maxval", 65535);
   if (maxval == 0) fail(name, "invalid PPM: maxval is 0");
 

@@ -51,4 +51,61 @@ std::string format_user_turn(ChatTemplate t, const std::string& message, bool fi
   return message;
 }
 
+namespace {
+
+// The system prompt ahead of the first user turn (llama2 and gemma put it inside that turn).
+std::string system_prefix(ChatTemplate t, const std::string& system) {
+  if (system.empty()) return {};
+  switch (t) {
+    case ChatTemplate::llava:
+      return system + " ";
+    case ChatTemplate::chatml:
+      return "<|im_start|>system\n" + system + "<|im_end|>\n";
+    case ChatTemplate::llama3:
+      return "<|start_header_id|>system<|end_header_id|>\n\n" + system + "<|eot_id|>";
+    case ChatTemplate::llama2:
+    case ChatTemplate::gemma:
+      return {};
+  }
+  return {};
+}
+
+std::string system_in_first_turn(ChatTemplate t, const std::string& system) {
+  if (system.empty()) return {};
+  if (t == ChatTemplate::llama2) return "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
+  if (t == ChatTemplate::gemma) return system + "\n\n";
+  return {};
+}
+
+}  // namespace
+
+std::string format_chat(ChatTemplate t, const std::vector<ChatTurn>& turns) {
+  std::string system;
+  for (const ChatTurn& turn : turns)
+    if (turn.role == ChatRole::system) system += (system.empty() ? "" : "\n") + turn.text;
+  std::string out = system_prefix(t, system), user;
+  bool first = true, have_user = false;
+  auto close_user_turn = [&] {
+    if (!have_user) return;
+    out += format_user_turn(t, (first ? system_in_first_turn(t, system) : "") + user, first);
+    first = false;
+    have_user = false;
+    user.clear();
+  };
+  for (const ChatTurn& turn : turns) {
+    if (turn.role == ChatRole::user) {
+      user += (have_user ? "\n" : "") + turn.text;
+      have_user = true;
+    } else if (turn.role == ChatRole::assistant) {
+      close_user_turn();
+      // The reply follows the assistant opening as the model wrote it: after a space where
+      // the opening ends in a word (llava's "ASSISTANT:", llama2's "[/INST]").
+      bool spaced = t == ChatTemplate::llava || t == ChatTemplate::llama2;
+      out += (spaced ? " " : "") + turn.text;
+    }
+  }
+  close_user_turn();
+  return out;
+}
+
 }  // namespace anymal::models

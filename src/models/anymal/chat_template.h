@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "formats/gguf.h"
 
@@ -23,5 +24,16 @@ ChatTemplate chat_template_of(const GgufFile& f);
 // The message may hold <image>. Control-token text in the result must be tokenized with
 // parse_special.
 std::string format_user_turn(ChatTemplate t, const std::string& message, bool first);
+
+enum class ChatRole { system, user, assistant };
+struct ChatTurn {
+  ChatRole role = ChatRole::user;
+  std::string text;  // may hold <image> markers (user turns)
+};
+// A whole conversation up to the opening of the assistant's reply. System turns are gathered
+// into the template's system prompt; consecutive user turns are joined by newlines; assistant
+// turns are earlier replies. A conversation of one user turn gives exactly
+// format_user_turn(t, text, true), so the server and `anymal ask` prompt alike.
+std::string format_chat(ChatTemplate t, const std::vector<ChatTurn>& turns);
 
 }  // namespace anymal::models

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/quant.h"
@@ -21,48 +22,51 @@ void add_inplace(float* x, const float* y, int64_t n) {
   cpu::cpu_kernels().binary(cpu::BinaryOp::add, x, n, y, n, x);
 }
 
-// One chunk of at most ws.n_batch tokens.
-// The chunk's input rows are token embeddings (tokens) or given embeddings (embd [n, n_embd]).
-void eval_chunk(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
-                const float* embd, int64_t n, bool all_logits, float* logits) {
+// Rows of ws.x (the input embeddings of every sequence's rows, one sequence after another)
+// through all layers; each sequence attends to its own cache. Logits of the last row of each
+// sequence that wants them go to consecutive rows of `logits`, or every row's when all_logits
+// (one sequence only).
+void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, LlamaWorkspace& ws,
+                        bool all_logits, float* logits) {
   const LlamaConfig& c = m.config();
   const cpu::CpuKernels& kern = cpu::cpu_kernels();
-  const int64_t E = c.n_embd, hd = c.head_dim, kv_dim = c.n_head_kv * hd;
-  const int64_t n_past = cache.n_past;
-  for (int64_t i = 0; i < n; ++i) {
-    ws.pos[size_t(i)] = int32_t(n_past + i);
-    if (embd) {
-      std::memcpy(ws.x.data() + i * E, embd + i * E, size_t(E) * sizeof(float));
-      continue;
-    }
-    cpu::dequantize_row(m.token_embd.type,
-                        m.token_embd.data + size_t(tokens[i]) * m.token_embd.row_bytes(),
-                        ws.x.data() + i * E, E);
+  const int64_t E = c.n_embd, hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  int64_t n = 0;
+  for (const SeqInput& s : seqs) {
+    for (int64_t i = 0; i < s.n; ++i) ws.pos[size_t(n + i)] = int32_t(s.cache->n_past + i);
+    n += s.n;
   }
-  cpu::AttentionParams ap;
-  ap.batch = 1;
-  ap.n_q = n;
-  ap.n_kv = n_past + n;
-  ap.n_head = c.n_head;
-  ap.n_kv_head = c.n_head_kv;
-  ap.head_dim = hd;
-  ap.scale = 1.0f / std::sqrt(float(hd));
-  ap.causal = true;
   for (size_t il = 0; il < m.layers.size(); ++il) {
     const LlamaLayer& l = m.layers[il];
-    float* kc = cache.k[il].data();
-    float* vc = cache.v[il].data();
     kern.rms_norm(ws.x.data(), l.attn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
     matmul(l.wq, ws.xn.data(), n, ws.q.data(), ws.scratch);
     matmul(l.wk, ws.xn.data(), n, ws.k.data(), ws.scratch);
     matmul(l.wv, ws.xn.data(), n, ws.v.data(), ws.scratch);
-    // RoPE (llama.cpp's "norm" mode: adjacent pairs) in place, then K/V into the cache.
-    cpu::reference::rope(ws.q.data(), ws.q.data(), ws.pos.data(), 1, n, c.n_head, hd, c.n_rot,
-                         c.rope_base, false, false);
-    cpu::reference::rope(ws.k.data(), kc + n_past * kv_dim, ws.pos.data(), 1, n, c.n_head_kv, hd,
-                         c.n_rot, c.rope_base, false, false);
-    std::memcpy(vc + n_past * kv_dim, ws.v.data(), size_t(n * kv_dim) * sizeof(float));
-    kern.attention(ap, ws.q.data(), kc, vc, ws.att.data(), ws.lse.data());
+    int64_t row = 0;
+    for (const SeqInput& s : seqs) {
+      // RoPE (llama.cpp's "norm" mode: adjacent pairs) in place, then K/V into the cache.
+      const int64_t past = s.cache->n_past;
+      float* kc = s.cache->k[il].data();
+      float* vc = s.cache->v[il].data();
+      float* q = ws.q.data() + row * q_dim;
+      const int32_t* pos = ws.pos.data() + row;
+      cpu::reference::rope(q, q, pos, 1, s.n, c.n_head, hd, c.n_rot, c.rope_base, false, false);
+      cpu::reference::rope(ws.k.data() + row * kv_dim, kc + past * kv_dim, pos, 1, s.n,
+                           c.n_head_kv, hd, c.n_rot, c.rope_base, false, false);
+      std::memcpy(vc + past * kv_dim, ws.v.data() + row * kv_dim,
+                  size_t(s.n * kv_dim) * sizeof(float));
+      cpu::AttentionParams ap;
+      ap.batch = 1;
+      ap.n_q = s.n;
+      ap.n_kv = past + s.n;
+      ap.n_head = c.n_head;
+      ap.n_kv_head = c.n_head_kv;
+      ap.head_dim = hd;
+      ap.scale = 1.0f / std::sqrt(float(hd));
+      ap.causal = true;
+      kern.attention(ap, q, kc, vc, ws.att.data() + row * q_dim, ws.lse.data() + row * c.n_head);
+      row += s.n;
+    }
     matmul(l.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
     kern.rms_norm(ws.x.data(), l.ffn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
@@ -73,11 +77,36 @@ void eval_chunk(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const i
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
   }
   // Only the rows whose logits are wanted go through the (large) output matrix.
-  int64_t first = all_logits ? 0 : n - 1, rows = n - first;
-  kern.rms_norm(ws.x.data() + first * E, m.output_norm.data<float>(), ws.xn.data(), rows, E,
-                c.rms_eps);
-  matmul(m.output, ws.xn.data(), rows, logits, ws.scratch);
-  cache.n_past += n;
+  int64_t rows = 0;
+  if (all_logits) {
+    kern.rms_norm(ws.x.data(), m.output_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
+    rows = n;
+  } else {
+    int64_t end = 0;
+    for (const SeqInput& s : seqs) {
+      end += s.n;
+      if (!s.want_logits) continue;
+      kern.rms_norm(ws.x.data() + (end - 1) * E, m.output_norm.data<float>(),
+                    ws.xn.data() + rows * E, 1, E, c.rms_eps);
+      ++rows;
+    }
+  }
+  if (rows > 0) matmul(m.output, ws.xn.data(), rows, logits, ws.scratch);
+  for (const SeqInput& s : seqs) s.cache->n_past += s.n;
+}
+
+// The input rows of seqs into ws.x: token embeddings (widened) or the given embeddings.
+void load_inputs(const LlamaModel& m, std::span<const SeqInput> seqs, LlamaWorkspace& ws) {
+  const int64_t E = m.config().n_embd;
+  int64_t row = 0;
+  for (const SeqInput& s : seqs) {
+    float* x = ws.x.data() + row * E;
+    if (s.embd)
+      std::memcpy(x, s.embd, size_t(s.n * E) * sizeof(float));
+    else
+      llama_token_embeddings(m, s.tokens, s.n, x);
+    row += s.n;
+  }
 }
 
 }  // namespace
@@ -105,33 +134,61 @@ LlamaWorkspace::LlamaWorkspace(const LlamaConfig& c, int64_t nb) : n_batch(nb) {
 
 namespace {
 
-void eval_rows(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
-               const float* embd, int64_t n, bool all_logits, float* logits) {
-  const LlamaConfig& c = m.config();
+void check_fits(const KvCache& cache, int64_t n) {
   if (n <= 0) throw_error(ErrorKind::invalid_input, "llama: no tokens to evaluate");
   if (cache.n_past + n > cache.n_ctx)
     throw_error(ErrorKind::invalid_input, "llama: " + std::to_string(cache.n_past + n) +
                                               " tokens exceed the context of " +
                                               std::to_string(cache.n_ctx));
+}
+
+void eval_rows(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const int32_t* tokens,
+               const float* embd, int64_t n, bool all_logits, float* logits) {
+  const LlamaConfig& c = m.config();
+  check_fits(cache, n);
   for (int64_t i = 0; tokens && i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
       throw_error(ErrorKind::invalid_input, "llama: token " + std::to_string(tokens[i]) +
                                                 " is out of range [0, " +
                                                 std::to_string(c.n_vocab) + ")");
   for (int64_t done = 0; done < n; done += ws.n_batch) {
-    int64_t chunk = std::min(ws.n_batch, n - done);
-    bool last = done + chunk == n;
+    SeqInput s;
+    s.cache = &cache;
+    s.n = std::min(ws.n_batch, n - done);
+    s.tokens = tokens ? tokens + done : nullptr;
+    s.embd = embd ? embd + done * c.n_embd : nullptr;
+    s.want_logits = true;
+    bool last = done + s.n == n;
     float* out = all_logits ? logits + done * c.n_vocab : logits;
     if (!all_logits && !last) {  // earlier chunks only fill the cache; logits go to scratch
       ws.logits.resize(size_t(c.n_vocab));
       out = ws.logits.data();
     }
-    eval_chunk(m, cache, ws, tokens ? tokens + done : nullptr,
-               embd ? embd + done * c.n_embd : nullptr, chunk, all_logits, out);
+    load_inputs(m, {&s, 1}, ws);
+    eval_rows_in_place(m, {&s, 1}, ws, all_logits, out);
   }
 }
 
 }  // namespace
+
+void llama_eval_batch(const LlamaModel& m, std::span<const SeqInput> seqs, LlamaWorkspace& ws,
+                      float* logits) {
+  int64_t rows = 0;
+  for (const SeqInput& s : seqs) {
+    ANYMAL_ASSERT(s.cache && (s.tokens == nullptr) != (s.embd == nullptr));
+    check_fits(*s.cache, s.n);
+    for (const SeqInput& other : seqs)
+      ANYMAL_ASSERT(&other == &s || other.cache != s.cache);  // one entry per sequence
+    rows += s.n;
+  }
+  if (rows > ws.n_batch)
+    throw_error(ErrorKind::invalid_input, "llama: a batch of " + std::to_string(rows) +
+                                              " rows exceeds the workspace's " +
+                                              std::to_string(ws.n_batch));
+  if (rows == 0) return;
+  load_inputs(m, seqs, ws);  // validates token ids before any cache changes
+  eval_rows_in_place(m, seqs, ws, false, logits);
+}
 
 void llama_token_embeddings(const LlamaModel& m, const int32_t* tokens, int64_t n, float* out) {
   const int64_t E = m.config().n_embd;

@@ -2,6 +2,7 @@
 // workspace preallocated for a batch, so evaluating tokens allocates nothing per token.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "backend/cpu/quant_matmul.h"
@@ -37,5 +38,22 @@ void llama_token_embeddings(const LlamaModel& m, const int32_t* tokens, int64_t 
 // Same with input embeddings embd [n, n_embd] in place of token ids (projected images).
 void llama_eval_embd(const LlamaModel& m, KvCache& cache, LlamaWorkspace& ws, const float* embd,
                      int64_t n, bool all_logits, float* logits);
+
+// One sequence's part of a batched forward: n rows appended to its cache at cache->n_past,
+// given as token ids or as input embeddings [n, n_embd] (exactly one of the two).
+struct SeqInput {
+  KvCache* cache = nullptr;
+  const int32_t* tokens = nullptr;
+  const float* embd = nullptr;
+  int64_t n = 0;
+  bool want_logits = false;  // the logits of its last row
+};
+// Continuous batching: the rows of several sequences (each cache at most once) in one pass, so
+// each weight matrix is read once for all of them; attention stays within each sequence.
+// The rows together must fit ws.n_batch. logits gets one row [n_vocab] per sequence that wants
+// them, in order. Throws invalid_input (nothing evaluated) when a sequence's context is full
+// or a token is out of range.
+void llama_eval_batch(const LlamaModel& m, std::span<const SeqInput> seqs, LlamaWorkspace& ws,
+                      float* logits);
 
 }  // namespace anymal::models

@@ -1,0 +1,91 @@
+// anymal serve [-m LLM.gguf [--mmproj PROJ.gguf]] [--host H] [--port P] [--api-key K]
+//              [--max-clients N] [--ctx N] ...: the OpenAI-compatible server with continuous
+// batching and the web page at /. With no -m it serves the bundled demo model.
+#include <csignal>
+#include <cstdio>
+
+#include "commands.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/thread_pool.h"
+#include "models/anymal/chat_template.h"
+#include "serve/batch_engine.h"
+#include "serve/http_server.h"
+#include "vlm.h"
+
+namespace anymal::cli {
+
+Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
+  auto* cmd = app.add_subcommand("serve", "serve a model over HTTP (OpenAI API and a web page)");
+  struct Args {
+    std::string model, mmproj;
+    serve::ServerOptions server;
+    serve::EngineOptions engine;
+    int64_t timeout_s = 300;
+    size_t max_body_mb = 32;
+  };
+  auto a = std::make_shared<Args>();
+  a->engine.n_ctx = 0;
+  cmd->add_option("-m,--model", a->model,
+                  "language model .gguf or Hugging Face directory (default: the demo model)");
+  cmd->add_option("--mmproj", a->mmproj, "vision projector .gguf (clip); without it, text only");
+  cmd->add_option("--host", a->server.host, "address to listen on (default 127.0.0.1)");
+  cmd->add_option("--port", a->server.port, "port (default 8080; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-key", a->server.api_key, "require 'Authorization: Bearer KEY'");
+  cmd->add_option("--alias", a->server.model_name, "the model id clients see (default anymal)");
+  cmd->add_option("--max-clients", a->engine.n_slots,
+                  "requests decoded together in one batch (default 4)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--queue", a->engine.max_queue,
+                  "requests that may wait for a slot; beyond it, 429 (default 64)");
+  cmd->add_option("--ctx", a->engine.n_ctx,
+                  "positions per request, prompt and reply (default: the model's, at most 2048)")
+      ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
+  cmd->add_option("--timeout", a->timeout_s, "seconds a request may take, queue included (300)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-body-mb", a->max_body_mb, "largest request body in MiB (default 32)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-image-pixels", a->server.job.max_image_pixels,
+                  "largest image accepted, in pixels (default 16777216)")
+      ->check(CLI::Range(int64_t{1}, kMaxImagePixels));
+  cmd->add_flag("--log-prompts", a->server.log_prompts, "log prompts (off: they are private)");
+  return [a, demo_dir = global.demo_dir] {
+    // Load: the demo model, or -m with an optional projector.
+    Vlm vlm;
+    if (a->model.empty() || !a->mmproj.empty()) {
+      vlm = load_vlm(a->model, a->mmproj, demo_dir);
+    } else {
+      vlm.model = models::LlamaModel::load(a->model);
+      vlm.tok = text::Tokenizer::from_gguf(vlm.model->file());
+    }
+    const int64_t n_ctx_train = vlm.model->config().n_ctx_train;
+    if (a->engine.n_ctx == 0) a->engine.n_ctx = std::min<int64_t>(2048, n_ctx_train);
+    if (a->engine.n_ctx > n_ctx_train)
+      log_warn("serve: --ctx %lld is beyond the %lld positions the model was trained on",
+               (long long)a->engine.n_ctx, (long long)n_ctx_train);
+    a->engine.timeout = std::chrono::seconds(a->timeout_s);
+    a->server.max_body_bytes = a->max_body_mb << 20;
+    a->server.job.n_ctx = a->engine.n_ctx;
+    a->server.job.chat_template = models::chat_template_of(vlm.model->file());
+
+    std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not our exit
+    serve::Metrics metrics;
+    serve::BatchEngine engine(*vlm.model, *vlm.tok, vlm.vision.get(), current_thread_pool(),
+                              metrics, a->engine);
+    serve::HttpServer server(engine, *vlm.tok, metrics, a->server);
+    int port = server.bind();
+    std::fprintf(stderr,
+                 "anymal serve: http://%s:%d/ (%s; %d slots x %lld positions, chat template "
+                 "%s%s)\n",
+                 a->server.host.c_str(), port, vlm.vision ? "text and images" : "text only",
+                 a->engine.n_slots, (long long)a->engine.n_ctx,
+                 models::chat_template_name(a->server.job.chat_template),
+                 a->server.api_key.empty() ? "" : ", API key required");
+    std::fflush(stderr);
+    server.listen();
+    return 0;
+  };
+}
+
+}  // namespace anymal::cli

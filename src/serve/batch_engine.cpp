@@ -1,0 +1,290 @@
+#include "serve/batch_engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/log.h"
+#include "models/llm/llama_forward.h"
+#include "serve/stop_strings.h"
+
+namespace anymal::serve {
+
+struct BatchEngine::Slot {
+  Slot(const models::LlamaConfig& c, int64_t n_ctx) : cache(c, n_ctx) {}
+  models::KvCache cache;
+  std::shared_ptr<Completion> completion;  // null: the slot is free
+  GenerationJob job;
+  uint64_t admitted = 0;  // admission order: the oldest unprefilled request prefills first
+  Clock::time_point deadline;
+  bool ready = false;              // prompt embeddings built
+  std::vector<float> prompt_embd;  // [n_prompt, n_embd]
+  int64_t n_prompt = 0, n_prefilled = 0, n_generated = 0;
+  bool generating = false;  // prompt done; last_token is next to evaluate
+  bool started = false;     // visible text was sent (leading spaces are dropped before)
+  int32_t last_token = 0;
+  std::vector<int32_t> history;
+  std::unique_ptr<infer::Sampler> sampler;
+  std::unique_ptr<text::StreamDecoder> decoder;
+  std::unique_ptr<StopStrings> stops;
+};
+
+namespace {
+
+ApiError server_error(int status, const std::string& message) {
+  return ApiError(status, "server_error", message);
+}
+
+}  // namespace
+
+BatchEngine::BatchEngine(const models::LlamaModel& model, const text::Tokenizer& tok,
+                         const models::VisionModel* vision, ThreadPool* pool, Metrics& metrics,
+                         EngineOptions options)
+    : model_(model),
+      tok_(tok),
+      vision_(vision),
+      pool_(pool),
+      metrics_(metrics),
+      opt_(options),
+      image_cache_(64),
+      ws_(model.config(), options.n_slots + options.prefill_chunk),
+      logits_(size_t((options.n_slots + 1) * model.config().n_vocab)) {
+  ANYMAL_ASSERT(opt_.n_slots >= 1 && opt_.prefill_chunk >= 1 && opt_.n_ctx >= 2);
+  for (int i = 0; i < opt_.n_slots; ++i)
+    slots_.push_back(std::make_unique<Slot>(model.config(), opt_.n_ctx));
+  thread_ = std::thread([this] { run(); });
+}
+
+BatchEngine::~BatchEngine() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  for (auto& [job, completion] : queue_)
+    completion->fail(server_error(503, "the server is shutting down"));
+  for (auto& s : slots_)
+    if (s->completion) s->completion->fail(server_error(503, "the server is shutting down"));
+}
+
+int64_t BatchEngine::prompt_positions(const GenerationJob& job) const {
+  int64_t n = 0;
+  for (const auto& piece : job.pieces) n += int64_t(piece.size());
+  if (vision_) n += int64_t(job.images.size()) * vision_->n_tokens();
+  return n;
+}
+
+std::shared_ptr<Completion> BatchEngine::submit(GenerationJob job) {
+  ANYMAL_ASSERT(job.pieces.size() == job.images.size() + 1);
+  if (!job.images.empty() && !vision_)
+    throw bad_request("this model has no vision projector: send text only", "messages");
+  const int64_t n = prompt_positions(job);
+  if (n == 0) throw bad_request("the prompt is empty", "messages");
+  if (n + 1 > opt_.n_ctx)
+    throw ApiError(400, "invalid_request_error",
+                   "the prompt takes " + std::to_string(n) +
+                       " positions (images included), more than the context of " +
+                       std::to_string(opt_.n_ctx) + " leaves room for: shorten the conversation",
+                   "messages", "context_length_exceeded");
+  const int64_t room = opt_.n_ctx - n;
+  if (job.max_tokens <= 0 || job.max_tokens > room) job.max_tokens = room;
+  auto completion = std::make_shared<Completion>();
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= opt_.max_queue)
+      throw ApiError(429, "rate_limit_error",
+                     "the server is busy: " + std::to_string(queue_.size()) +
+                         " requests are waiting; retry later",
+                     "", "rate_limit_exceeded");
+    queue_.emplace_back(std::move(job), completion);
+  }
+  wake_.notify_all();
+  return completion;
+}
+
+void BatchEngine::run() {
+  ThreadPoolScope scope(pool_);
+  uint64_t admissions = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      auto busy = [&] {
+        return std::any_of(slots_.begin(), slots_.end(), [](auto& s) { return s->completion; });
+      };
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || busy(); });
+      if (stopping_) return;
+      for (auto& s : slots_) {
+        if (s->completion) continue;
+        while (!queue_.empty() && !s->completion) {
+          auto [job, completion] = std::move(queue_.front());
+          queue_.pop_front();
+          if (completion->cancelled()) continue;  // its client left while it waited
+          s->completion = std::move(completion);
+          s->job = std::move(job);
+          s->admitted = admissions++;
+          s->deadline = s->completion->submitted + opt_.timeout;
+        }
+      }
+      int64_t active = std::count_if(slots_.begin(), slots_.end(),
+                                     [](auto& s) { return s->completion != nullptr; });
+      metrics_.set_queue(int64_t(queue_.size()), active);
+    }
+    try {
+      step();
+    } catch (const std::exception& e) {
+      // Nothing a request can send should get here (inputs are checked at submit); fail the
+      // running requests rather than the server.
+      log_error("serve: a batch step failed: %s", e.what());
+      for (auto& s : slots_)
+        if (s->completion) {
+          s->completion->fail(server_error(500, std::string("internal error: ") + e.what()));
+          release(*s);
+        }
+    }
+    std::lock_guard lock(mutex_);
+    metrics_.set_queue(int64_t(queue_.size()),
+                       std::count_if(slots_.begin(), slots_.end(),
+                                     [](auto& s) { return s->completion != nullptr; }));
+  }
+}
+
+void BatchEngine::admit(Slot& s) {
+  const int64_t E = model_.config().n_embd;
+  GenerationJob& job = s.job;
+  s.n_prompt = prompt_positions(job);
+  s.prompt_embd.resize(size_t(s.n_prompt * E));
+  int64_t row = 0;
+  for (size_t i = 0; i < job.pieces.size(); ++i) {
+    const auto& piece = job.pieces[i];
+    models::llama_token_embeddings(model_, piece.data(), int64_t(piece.size()),
+                                   s.prompt_embd.data() + row * E);
+    row += int64_t(piece.size());
+    s.history.insert(s.history.end(), piece.begin(), piece.end());
+    if (i == job.images.size()) break;
+    PromptImage& img = job.images[i];
+    Tensor embd = image_cache_.get_or_compute(img.bytes, [&] { return vision_->embed({img.image}); });
+    const int64_t n = vision_->n_tokens();
+    ANYMAL_ASSERT(embd.numel() == n * E);
+    std::memcpy(s.prompt_embd.data() + row * E, embd.data<float>(), size_t(n * E) * sizeof(float));
+    row += n;
+  }
+  job.images.clear();  // the pixels are no longer needed
+  s.sampler = std::make_unique<infer::Sampler>(job.sampling);
+  s.decoder = std::make_unique<text::StreamDecoder>(tok_);
+  s.stops = std::make_unique<StopStrings>(job.stop);
+  s.ready = true;
+}
+
+void BatchEngine::step() {
+  const auto now = Clock::now();
+  for (auto& s : slots_) {
+    if (!s->completion) continue;
+    if (s->completion->cancelled()) {
+      release(*s);
+    } else if (now > s->deadline) {
+      s->completion->fail(server_error(
+          503, "the request took longer than the server's limit of " +
+                   std::to_string(opt_.timeout.count() / 1000) + " s"));
+      release(*s);
+    }
+  }
+  const int64_t E = model_.config().n_embd, n_vocab = model_.config().n_vocab;
+  std::vector<models::SeqInput> seqs;
+  std::vector<Slot*> owners;
+  for (auto& s : slots_)
+    if (s->completion && s->generating) {
+      seqs.push_back({&s->cache, &s->last_token, nullptr, 1, true});
+      owners.push_back(s.get());
+    }
+  // One request's prompt, oldest first, shares the step with the running streams.
+  Slot* prefill = nullptr;
+  for (auto& s : slots_)
+    if (s->completion && !s->generating && (!prefill || s->admitted < prefill->admitted))
+      prefill = s.get();
+  int64_t chunk = 0;
+  if (prefill) {
+    if (!prefill->ready) {
+      try {
+        admit(*prefill);
+      } catch (const Error& e) {  // e.g. an image the vision tower cannot take
+        prefill->completion->fail(bad_request(e.what(), "messages"));
+        release(*prefill);
+        prefill = nullptr;
+      }
+    }
+    if (prefill) {
+      chunk = std::min({ws_.n_batch - int64_t(seqs.size()), opt_.prefill_chunk,
+                        prefill->n_prompt - prefill->n_prefilled});
+      seqs.push_back({&prefill->cache, nullptr,
+                      prefill->prompt_embd.data() + prefill->n_prefilled * E, chunk,
+                      prefill->n_prefilled + chunk == prefill->n_prompt});
+      owners.push_back(prefill);
+    }
+  }
+  if (seqs.empty()) return;
+  models::llama_eval_batch(model_, seqs, ws_, logits_.data());
+  int64_t rows = 0;
+  for (const auto& q : seqs) rows += q.n;
+  metrics_.batch_step(rows);
+  if (prefill) {
+    prefill->n_prefilled += chunk;
+    if (prefill->n_prefilled == prefill->n_prompt) {
+      prefill->generating = true;
+      prefill->prompt_embd = {};
+    }
+  }
+  const float* row = logits_.data();
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (!seqs[i].want_logits) continue;
+    Slot& s = *owners[i];
+    emit(s, s.sampler->sample(row, n_vocab, s.history));
+    row += n_vocab;
+  }
+}
+
+void BatchEngine::emit(Slot& s, int32_t token) {
+  if (tok_.is_end_of_generation(token)) return finish(s, FinishReason::stop);
+  if (s.n_generated++ == 0)
+    metrics_.time_to_first_token(
+        std::chrono::duration<double>(Clock::now() - s.completion->submitted).count());
+  std::string text = s.decoder->push(token);
+  if (!s.started) {  // the reply's leading spaces (" cabbage" after "ASSISTANT:") are dropped
+    text.erase(0, std::min(text.size(), text.find_first_not_of(' ')));
+    s.started = !text.empty();
+  }
+  s.completion->append(s.stops->push(text));
+  if (s.stops->stopped()) return finish(s, FinishReason::stop);
+  if (s.n_generated >= s.job.max_tokens || s.cache.n_past >= s.cache.n_ctx)
+    return finish(s, FinishReason::length);
+  s.last_token = token;
+  s.history.push_back(token);
+}
+
+void BatchEngine::finish(Slot& s, FinishReason reason) {
+  if (!s.stops->stopped()) {
+    std::string tail = s.decoder->flush();
+    if (!s.started) tail.erase(0, std::min(tail.size(), tail.find_first_not_of(' ')));
+    s.completion->append(s.stops->push(tail));
+    s.completion->append(s.stops->flush());
+  }
+  s.completion->finish(reason, {s.n_prompt, s.n_generated});
+  metrics_.tokens(s.n_prompt, s.n_generated);
+  metrics_.request_latency(
+      std::chrono::duration<double>(Clock::now() - s.completion->submitted).count());
+  release(s);
+}
+
+void BatchEngine::release(Slot& s) {
+  s.completion.reset();
+  s.job = {};
+  s.cache.n_past = 0;
+  s.ready = s.generating = s.started = false;
+  s.prompt_embd = {};
+  s.n_prompt = s.n_prefilled = s.n_generated = 0;
+  s.history.clear();
+  s.sampler.reset();
+  s.decoder.reset();
+  s.stops.reset();
+}
+
+}  // namespace anymal::serve

@@ -1,0 +1,97 @@
+// Continuous batching: one engine thread serves every request of the server with one model.
+// Requests wait in a bounded queue, take one of n_slots sequence slots (each with its own KV
+// cache, allocated once), and leave when done. Every step is one batched forward pass: one
+// token for each generating sequence plus a chunk of at most prefill_chunk prompt positions of
+// one newly admitted request, so running streams keep flowing while a new prompt is read.
+// Images are encoded (through the shared embedding cache) when their request is admitted.
+// A cancelled request (its client went away) or one past its deadline leaves at the next step.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "formats/image.h"
+#include "infer/image_cache.h"
+#include "infer/sampler.h"
+#include "models/anymal/vision.h"
+#include "models/llm/llama.h"
+#include "models/llm/llama_forward.h"
+#include "serve/completion.h"
+#include "serve/metrics.h"
+#include "text/tokenizer.h"
+
+namespace anymal::serve {
+
+struct EngineOptions {
+  int n_slots = 4;              // sequences decoded together
+  int64_t n_ctx = 2048;         // positions per slot
+  size_t max_queue = 64;        // waiting requests beyond the slots; more get 429
+  int64_t prefill_chunk = 128;  // prompt positions per step
+  std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // per request, queue included
+};
+
+struct PromptImage {
+  std::vector<uint8_t> bytes;  // the encoded file (the embedding cache's key)
+  Image image;                 // decoded
+};
+
+// What a request asks of the model: token pieces with an image between each two
+// (pieces.size() == images.size() + 1), and how to generate.
+struct GenerationJob {
+  std::vector<std::vector<int32_t>> pieces;
+  std::vector<PromptImage> images;
+  int64_t max_tokens = 0;  // 0: until the context is full
+  infer::SamplerOptions sampling;
+  std::vector<std::string> stop;
+};
+
+class BatchEngine {
+ public:
+  // vision may be null (text only). The engine thread runs its kernels on `pool`.
+  BatchEngine(const models::LlamaModel& model, const text::Tokenizer& tok,
+              const models::VisionModel* vision, ThreadPool* pool, Metrics& metrics,
+              EngineOptions options);
+  ~BatchEngine();  // stops the thread; unfinished requests fail with 503
+
+  // Queues a request. Throws ApiError 400 when the prompt does not fit the context (or has
+  // images and there is no vision model) and 429 when the queue is full.
+  std::shared_ptr<Completion> submit(GenerationJob job);
+  // Positions a job's prompt takes (images included).
+  int64_t prompt_positions(const GenerationJob& job) const;
+
+  const EngineOptions& options() const { return opt_; }
+  const infer::ImageEmbeddingCache& image_cache() const { return image_cache_; }
+
+ private:
+  struct Slot;
+  void run();
+  void admit(Slot& slot);
+  void step();
+  void emit(Slot& slot, int32_t token);
+  void finish(Slot& slot, FinishReason reason);
+  void release(Slot& slot);
+
+  const models::LlamaModel& model_;
+  const text::Tokenizer& tok_;
+  const models::VisionModel* vision_;
+  ThreadPool* pool_;
+  Metrics& metrics_;
+  EngineOptions opt_;
+  infer::ImageEmbeddingCache image_cache_;
+  models::LlamaWorkspace ws_;
+  std::vector<float> logits_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<GenerationJob, std::shared_ptr<Completion>>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace anymal::serve

@@ -1,0 +1,23 @@
+// From a parsed chat request to what the engine runs: the conversation written in the model's
+// chat template (images as <image> markers where their messages begin, as `anymal ask` puts
+// them), tokenized around the images, the images decoded (at most max_image_pixels each), and
+// the sampling settings. Throws ApiError 400 for what the model cannot take.
+#pragma once
+
+#include "models/anymal/chat_template.h"
+#include "serve/batch_engine.h"
+#include "serve/chat_request.h"
+
+namespace anymal::serve {
+
+struct JobSettings {
+  models::ChatTemplate chat_template = models::ChatTemplate::llava;
+  int64_t max_image_pixels = int64_t{1} << 24;
+  int64_t n_ctx = 2048;      // max_tokens above it is refused (below, capped to what is left)
+  uint64_t seed = 0;         // when the request names none
+};
+
+GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer& tok,
+                                  const JobSettings& settings);
+
+}  // namespace anymal::serve

@@ -1,0 +1,46 @@
+#include "serve/completion.h"
+
+namespace anymal::serve {
+
+const char* finish_reason_name(FinishReason r) {
+  return r == FinishReason::stop ? "stop" : "length";
+}
+
+Completion::Update Completion::next(Clock::time_point until) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_until(lock, until, [&] { return done_ || !pending_.empty(); });
+  Update u;
+  u.text.swap(pending_);
+  u.done = done_;
+  return u;
+}
+
+void Completion::append(const std::string& text) {
+  if (text.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    pending_ += text;
+  }
+  cv_.notify_all();
+}
+
+void Completion::finish(FinishReason reason, Usage usage) {
+  {
+    std::lock_guard lock(mutex_);
+    finish_ = reason;
+    usage_ = usage;
+    done_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Completion::fail(ApiError error) {
+  {
+    std::lock_guard lock(mutex_);
+    error_ = std::move(error);
+    done_ = true;
+  }
+  cv_.notify_all();
+}
+
+}  // namespace anymal::serve
