@@ -102,6 +102,11 @@ std::shared_ptr<Completion> BatchEngine::submit(GenerationJob job) {
   return completion;
 }
 
+BatchEngine::Load BatchEngine::load() {
+  std::lock_guard lock(mutex_);
+  return {int64_t(queue_.size()), active_};
+}
+
 void BatchEngine::run() {
   ThreadPoolScope scope(pool_);
   uint64_t admissions = 0;
@@ -125,9 +130,7 @@ void BatchEngine::run() {
           s->deadline = s->completion->submitted + opt_.timeout;
         }
       }
-      int64_t active = std::count_if(slots_.begin(), slots_.end(),
-                                     [](auto& s) { return s->completion != nullptr; });
-      metrics_.set_queue(int64_t(queue_.size()), active);
+      publish_load();
     }
     try {
       step();
@@ -142,10 +145,14 @@ void BatchEngine::run() {
         }
     }
     std::lock_guard lock(mutex_);
-    metrics_.set_queue(int64_t(queue_.size()),
-                       std::count_if(slots_.begin(), slots_.end(),
-                                     [](auto& s) { return s->completion != nullptr; }));
+    publish_load();
   }
+}
+
+void BatchEngine::publish_load() {
+  active_ =
+      std::count_if(slots_.begin(), slots_.end(), [](auto& s) { return s->completion != nullptr; });
+  metrics_.set_queue(int64_t(queue_.size()), active_);
 }
 
 void BatchEngine::admit(Slot& s) {
@@ -162,7 +169,8 @@ void BatchEngine::admit(Slot& s) {
     s.history.insert(s.history.end(), piece.begin(), piece.end());
     if (i == job.images.size()) break;
     PromptImage& img = job.images[i];
-    Tensor embd = image_cache_.get_or_compute(img.bytes, [&] { return vision_->embed({img.image}); });
+    Tensor embd =
+        image_cache_.get_or_compute(img.bytes, [&] { return vision_->embed({img.image}); });
     const int64_t n = vision_->n_tokens();
     ANYMAL_ASSERT(embd.numel() == n * E);
     std::memcpy(s.prompt_embd.data() + row * E, embd.data<float>(), size_t(n * E) * sizeof(float));
@@ -182,9 +190,9 @@ void BatchEngine::step() {
     if (s->completion->cancelled()) {
       release(*s);
     } else if (now > s->deadline) {
-      s->completion->fail(server_error(
-          503, "the request took longer than the server's limit of " +
-                   std::to_string(opt_.timeout.count() / 1000) + " s"));
+      s->completion->fail(server_error(503, "the request took longer than the server's limit of " +
+                                                std::to_string(opt_.timeout.count() / 1000) +
+                                                " s"));
       release(*s);
     }
   }

@@ -65,6 +65,10 @@ class BatchEngine {
   int64_t prompt_positions(const GenerationJob& job) const;
 
   const EngineOptions& options() const { return opt_; }
+  struct Load {
+    int64_t queued = 0, active = 0;
+  };
+  Load load();
   const infer::ImageEmbeddingCache& image_cache() const { return image_cache_; }
 
  private:
@@ -75,6 +79,7 @@ class BatchEngine {
   void emit(Slot& slot, int32_t token);
   void finish(Slot& slot, FinishReason reason);
   void release(Slot& slot);
+  void publish_load();  // with mutex_ held
 
   const models::LlamaModel& model_;
   const text::Tokenizer& tok_;
@@ -91,6 +96,7 @@ class BatchEngine {
   std::condition_variable wake_;
   std::deque<std::pair<GenerationJob, std::shared_ptr<Completion>>> queue_;
   bool stopping_ = false;
+  int64_t active_ = 0;  // busy slots as of the last step, for load()
   std::thread thread_;
 };
 

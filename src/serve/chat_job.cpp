@@ -49,8 +49,8 @@ GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer&
     }
     turns.push_back({chat_role(m.role), text + m.text});
   }
-  job.pieces = models::split_at_image_markers(
-      tok, models::format_chat(settings.chat_template, turns), true);
+  job.pieces =
+      models::split_at_image_markers(tok, models::format_chat(settings.chat_template, turns), true);
   ANYMAL_ASSERT(job.pieces.size() == job.images.size() + 1);
   job.max_tokens = req.max_tokens.value_or(0);
   job.sampling.temperature = req.temperature;

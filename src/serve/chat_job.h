@@ -13,8 +13,8 @@ namespace anymal::serve {
 struct JobSettings {
   models::ChatTemplate chat_template = models::ChatTemplate::llava;
   int64_t max_image_pixels = int64_t{1} << 24;
-  int64_t n_ctx = 2048;      // max_tokens above it is refused (below, capped to what is left)
-  uint64_t seed = 0;         // when the request names none
+  int64_t n_ctx = 2048;  // max_tokens above it is refused (below, capped to what is left)
+  uint64_t seed = 0;     // when the request names none
 };
 
 GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer& tok,

@@ -60,15 +60,16 @@ double number_in(const json& v, const std::string& param, double lo, double hi) 
 
 int64_t integer_in(const json& v, const std::string& param, int64_t lo, int64_t hi) {
   if (!v.is_number_integer()) wrong_type(v, param, "an integer");
-  if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(hi) : v.get<int64_t>() > hi)
-    throw bad_request("'" + param + "' must be at most " + std::to_string(hi) + ", not " +
-                          v.dump(),
+  const bool too_big =
+      v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(hi) : v.get<int64_t>() > hi;
+  if (too_big)
+    throw bad_request("'" + param + "' must be at most " + std::to_string(hi) + ", not " + v.dump(),
                       param);
-  if (!v.is_number_unsigned() && v.get<int64_t>() < lo)
-    throw bad_request("'" + param + "' must be at least " + std::to_string(lo) + ", not " +
-                          v.dump(),
-                      param);
-  return v.is_number_unsigned() ? int64_t(v.get<uint64_t>()) : v.get<int64_t>();
+  const int64_t x = v.is_number_unsigned() ? int64_t(v.get<uint64_t>()) : v.get<int64_t>();
+  if (x < lo)
+    throw bad_request(
+        "'" + param + "' must be at least " + std::to_string(lo) + ", not " + v.dump(), param);
+  return x;
 }
 
 const std::string& string_at(const json& v, const std::string& param) {
@@ -101,8 +102,7 @@ ChatImage parse_image_part(const json& part, const std::string& param) {
   }
   DataUri uri = parse_data_uri(string_at(*url, url_param), url_param);
   if (uri.media_type.rfind("image/", 0) != 0)
-    throw bad_request("'" + url_param + "' holds " + uri.media_type + ", not an image",
-                      url_param);
+    throw bad_request("'" + url_param + "' holds " + uri.media_type + ", not an image", url_param);
   if (uri.bytes.empty()) throw bad_request("'" + url_param + "' holds no data", url_param);
   return {uri.media_type, std::move(uri.bytes)};
 }
@@ -163,15 +163,13 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
   if (!msgs->is_array()) wrong_type(*msgs, "messages", "an array");
   if (msgs->empty()) throw bad_request("'messages' is empty", "messages");
   if (msgs->size() > limits.max_messages)
-    throw bad_request("more than " + std::to_string(limits.max_messages) + " messages",
-                      "messages");
+    throw bad_request("more than " + std::to_string(limits.max_messages) + " messages", "messages");
   size_t n_images = 0;
   for (size_t i = 0; i < msgs->size(); ++i) {
     req.messages.push_back(parse_message((*msgs)[i], "messages[" + std::to_string(i) + "]"));
     n_images += req.messages.back().images.size();
     if (n_images > limits.max_images)
-      throw bad_request("more than " + std::to_string(limits.max_images) +
-                            " images in one request",
+      throw bad_request("more than " + std::to_string(limits.max_images) + " images in one request",
                         "messages");
   }
   if (req.messages.back().role == Role::assistant)
@@ -187,8 +185,7 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
     req.top_p = float(number_in(*it, "top_p", 0, 1));
   if (auto it = doc.find("seed"); it != doc.end() && !it->is_null())
     req.seed = uint64_t(integer_in(*it, "seed", INT64_MIN, INT64_MAX));
-  if (auto it = doc.find("n"); it != doc.end() && !it->is_null())
-    integer_in(*it, "n", 1, 1);
+  if (auto it = doc.find("n"); it != doc.end() && !it->is_null()) integer_in(*it, "n", 1, 1);
   if (auto it = doc.find("stop"); it != doc.end() && !it->is_null()) {
     if (it->is_string()) {
       req.stop.push_back(it->get<std::string>());

@@ -26,7 +26,7 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
   size_t pad = 0;
   while (pad < 2 && n > 0 && text[n - 1] == '=') --n, ++pad;
   if (pad > 0 && (n + pad) % 4 != 0) return std::nullopt;  // padding only completes a group
-  if (n % 4 == 1) return std::nullopt;                        // 6 bits cannot end a byte
+  if (n % 4 == 1) return std::nullopt;                     // 6 bits cannot end a byte
   std::vector<uint8_t> out;
   out.reserve(n / 4 * 3 + 2);
   uint32_t acc = 0;
@@ -84,9 +84,8 @@ DataUri parse_data_uri(std::string_view uri, const std::string& param) {
   if (out.media_type.empty()) out.media_type = "text/plain";
   while (semi != std::string_view::npos) {
     size_t next = header.find(';', semi + 1);
-    std::string_view p = header.substr(semi + 1, next == std::string_view::npos
-                                                     ? std::string_view::npos
-                                                     : next - semi - 1);
+    std::string_view p = header.substr(
+        semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1);
     if (p == "base64") is_base64 = true;
     semi = next;
   }

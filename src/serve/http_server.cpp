@@ -33,8 +33,8 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 std::string completion_id() {
   static std::atomic<uint64_t> counter{0};  // only a request id: unique per process is enough
   char buf[48];
-  std::snprintf(buf, sizeof buf, "chatcmpl-%llx-%llu",
-                (unsigned long long)std::time(nullptr), (unsigned long long)++counter);
+  std::snprintf(buf, sizeof buf, "chatcmpl-%llx-%llu", (unsigned long long)std::time(nullptr),
+                (unsigned long long)++counter);
   return buf;
 }
 
@@ -89,13 +89,12 @@ void HttpServer::routes() {
   httplib::Server& s = *http_;
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (opt_.api_key.empty() || req.path == "/health" || req.path == "/" ||
-        req.method == "OPTIONS")
+    if (opt_.api_key.empty() || req.path == "/health" || req.path == "/" || req.method == "OPTIONS")
       return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
-    bool ok = auth.rfind(prefix, 0) == 0 &&
-              constant_time_equal(auth.substr(prefix.size()), opt_.api_key);
+    bool ok =
+        auth.rfind(prefix, 0) == 0 && constant_time_equal(auth.substr(prefix.size()), opt_.api_key);
     if (ok) return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, ApiError(401, "invalid_request_error",
@@ -110,26 +109,26 @@ void HttpServer::routes() {
     std::string message = "HTTP " + std::to_string(res.status);
     if (res.status == 404) message = "no route for " + req.method + " " + req.path;
     if (res.status == 413)
-      message = req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
-                        std::string::npos
-                    ? "send the body as Content-Type: application/json (form-encoded bodies are "
-                      "limited to 8 KiB)"
-                    : "the request body is larger than the server accepts";
+      message =
+          req.get_header_value("Content-Type").find("x-www-form-urlencoded") != std::string::npos
+              ? "send the body as Content-Type: application/json (form-encoded bodies are "
+                "limited to 8 KiB)"
+              : "the request body is larger than the server accepts";
     if (res.status == 405) message = req.method + " is not allowed on " + req.path;
     send_error(res, ApiError(res.status, "invalid_request_error", message));
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "unknown";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log_error("serve: handler failed: %s", what.c_str());
-    send_error(res, ApiError(500, "server_error", "internal error: " + what));
-  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log_error("serve: handler failed: %s", what.c_str());
+        send_error(res, ApiError(500, "server_error", "internal error: " + what));
+      });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     std::string endpoint = req.path;
     if (endpoint != "/" && endpoint != "/health" && endpoint != "/metrics" &&
@@ -207,8 +206,8 @@ void HttpServer::chat_completions(const httplib::Request& req, httplib::Response
   }
 
   auto chunk = [id, created, model](const json& delta, const json& finish) {
-    json choice = {{"index", 0}, {"delta", delta}, {"logprobs", nullptr},
-                   {"finish_reason", finish}};
+    json choice = {
+        {"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", finish}};
     return json{{"id", id},
                 {"object", "chat.completion.chunk"},
                 {"created", created},

@@ -56,8 +56,7 @@ void histogram_text(std::string& out, const char* name, const char* help,
     out += line;
   }
   std::snprintf(line, sizeof line, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
-                name, (unsigned long long)h.count, name, h.sum, name,
-                (unsigned long long)h.count);
+                name, (unsigned long long)h.count, name, h.sum, name, (unsigned long long)h.count);
   out += line;
 }
 
@@ -83,8 +82,7 @@ std::string Metrics::prometheus_text() const {
               "Prompt positions evaluated (images included).", double(prompt_tokens_));
   scalar_text(out, "anymal_completion_tokens_total", "counter", "Tokens generated.",
               double(completion_tokens_));
-  scalar_text(out, "anymal_queue_depth", "gauge", "Requests waiting for a slot.",
-              double(queued_));
+  scalar_text(out, "anymal_queue_depth", "gauge", "Requests waiting for a slot.", double(queued_));
   scalar_text(out, "anymal_active_sequences", "gauge", "Requests in the running batch.",
               double(active_));
   scalar_text(out, "anymal_batch_steps_total", "counter", "Batched forward passes.",

@@ -60,7 +60,7 @@ ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& pr
 }
 
 std::vector<std::vector<int32_t>> split_at_image_markers(const text::Tokenizer& tok,
-                                                        const std::string& prompt, bool add_bos) {
+                                                         const std::string& prompt, bool add_bos) {
   const std::string marker = kImageMarker;
   std::vector<std::vector<int32_t>> pieces;
   size_t from = 0;

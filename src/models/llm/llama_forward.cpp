@@ -51,8 +51,8 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
       float* q = ws.q.data() + row * q_dim;
       const int32_t* pos = ws.pos.data() + row;
       cpu::reference::rope(q, q, pos, 1, s.n, c.n_head, hd, c.n_rot, c.rope_base, false, false);
-      cpu::reference::rope(ws.k.data() + row * kv_dim, kc + past * kv_dim, pos, 1, s.n,
-                           c.n_head_kv, hd, c.n_rot, c.rope_base, false, false);
+      cpu::reference::rope(ws.k.data() + row * kv_dim, kc + past * kv_dim, pos, 1, s.n, c.n_head_kv,
+                           hd, c.n_rot, c.rope_base, false, false);
       std::memcpy(vc + past * kv_dim, ws.v.data() + row * kv_dim,
                   size_t(s.n * kv_dim) * sizeof(float));
       cpu::AttentionParams ap;
