@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and fuzzes one of them.
-# Usage: fuzz/run.sh [seconds=600] [target=gguf|image|safetensors].
+# Usage: fuzz/run.sh [seconds=600] [target=gguf|image|safetensors|chat_request].
 # Seeds: gguf — the GGUF files of ../shared/fixtures; image — the fixture images and the small
 # PNG/JPEG/BMP/PPM samples image_fuzz_seeds writes; safetensors — the fixture checkpoint's
 # header with its first tensors, and its tokenizer.model. Findings land in build-fuzz/findings/.
@@ -46,8 +46,19 @@ sys.stdout.buffer.write(struct.pack("<Q", len(hb)) + hb + bytes(range(24)))
     build-fuzz/bin/fuzz_safetensors build-fuzz/corpus-safetensors -max_total_time="$seconds" \
       -max_len=16384 -artifact_prefix=build-fuzz/findings/safetensors- -print_final_stats=1
     ;;
+  chat_request)
+    cmake --build build-fuzz -j "$(nproc)" --target fuzz_chat_request
+    c=build-fuzz/corpus-chat_request
+    mkdir -p "$c"
+    png=$(base64 -w0 examples/butterfly.png)
+    printf '%s' '{"messages":[{"role":"user","content":"hi"}]}' > "$c/text.json"
+    printf '%s' '{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,'"$png"'"}}]},{"role":"assistant","content":"A cup."},{"role":"user","content":"Sure?"}],"max_tokens":16,"temperature":0.5,"top_p":0.9,"seed":7,"stop":["\n","END"],"stream":true,"stream_options":{"include_usage":true},"n":1}' > "$c/full.json"
+    printf '%s' 'data:image/jpeg;name=a.jpg;base64,/9j/4AAQSkZJRg==' > "$c/uri.txt"
+    build-fuzz/bin/fuzz_chat_request "$c" -max_total_time="$seconds" -max_len=16384 \
+      -artifact_prefix=build-fuzz/findings/chat_request- -print_final_stats=1
+    ;;
   *)
-    echo "unknown fuzz target '$target' (gguf, image or safetensors)" >&2
+    echo "unknown fuzz target '$target' (gguf, image, safetensors or chat_request)" >&2
     exit 2
     ;;
 esac

@@ -10,7 +10,12 @@ packages=(
   libspng-dev libjpeg-dev
   python3-numpy
   clang-format
+  chromium fonts-dejavu-core
 )
+# Node for the end-to-end tests (tests/e2e): Debian's, unless a node is already installed
+# (Debian's npm would conflict with another distribution's node).
+command -v node > /dev/null || packages+=(nodejs)
+command -v npm > /dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

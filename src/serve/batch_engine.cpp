@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "core/log.h"
 #include "models/llm/llama_forward.h"
@@ -49,6 +50,8 @@ BatchEngine::BatchEngine(const models::LlamaModel& model, const text::Tokenizer&
       ws_(model.config(), options.n_slots + options.prefill_chunk),
       logits_(size_t((options.n_slots + 1) * model.config().n_vocab)) {
   ANYMAL_ASSERT(opt_.n_slots >= 1 && opt_.prefill_chunk >= 1 && opt_.n_ctx >= 2);
+  for (int32_t id = 0; id < int32_t(model.config().n_vocab); ++id)
+    if (tok.is_end_of_generation(id)) eog_ids_.push_back(id);
   for (int i = 0; i < opt_.n_slots; ++i)
     slots_.push_back(std::make_unique<Slot>(model.config(), opt_.n_ctx));
   thread_ = std::thread([this] { run(); });
@@ -241,10 +244,12 @@ void BatchEngine::step() {
       prefill->prompt_embd = {};
     }
   }
-  const float* row = logits_.data();
+  float* row = logits_.data();
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (!seqs[i].want_logits) continue;
     Slot& s = *owners[i];
+    if (s.job.ignore_eos)
+      for (int32_t id : eog_ids_) row[id] = -std::numeric_limits<float>::infinity();
     emit(s, s.sampler->sample(row, n_vocab, s.history));
     row += n_vocab;
   }

@@ -48,6 +48,7 @@ struct GenerationJob {
   int64_t max_tokens = 0;  // 0: until the context is full
   infer::SamplerOptions sampling;
   std::vector<std::string> stop;
+  bool ignore_eos = false;  // end-of-generation tokens are never sampled
 };
 
 class BatchEngine {
@@ -90,6 +91,7 @@ class BatchEngine {
   infer::ImageEmbeddingCache image_cache_;
   models::LlamaWorkspace ws_;
   std::vector<float> logits_;
+  std::vector<int32_t> eog_ids_;  // end-of-generation tokens (masked for ignore_eos)
   std::vector<std::unique_ptr<Slot>> slots_;
 
   std::mutex mutex_;

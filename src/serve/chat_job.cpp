@@ -57,6 +57,7 @@ GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer&
   job.sampling.top_p = req.top_p;
   job.sampling.seed = req.seed.value_or(settings.seed);
   job.stop = req.stop;
+  job.ignore_eos = req.ignore_eos;
   return job;
 }
 

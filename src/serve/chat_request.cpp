@@ -203,6 +203,10 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
     if (!it->is_boolean()) wrong_type(*it, "stream", "a boolean");
     req.stream = it->get<bool>();
   }
+  if (auto it = doc.find("ignore_eos"); it != doc.end() && !it->is_null()) {
+    if (!it->is_boolean()) wrong_type(*it, "ignore_eos", "a boolean");
+    req.ignore_eos = it->get<bool>();
+  }
   if (auto it = doc.find("stream_options"); it != doc.end() && !it->is_null()) {
     if (!it->is_object()) wrong_type(*it, "stream_options", "an object");
     if (auto u = it->find("include_usage"); u != it->end() && !u->is_null()) {

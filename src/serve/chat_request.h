@@ -5,8 +5,9 @@
 // Accepted: messages (system/developer, user, assistant; content a string or a list of
 // `text` and `image_url` parts, images as base64 data URIs), max_tokens (or
 // max_completion_tokens), temperature, top_p, seed, stop (string or up to 4 strings), stream,
-// stream_options.include_usage, n (only 1), model (echoed). Other fields are ignored, as
-// llama.cpp's server does, so clients that send e.g. `user` or `presence_penalty` still work.
+// stream_options.include_usage, n (only 1), model (echoed), and llama.cpp's ignore_eos. Other
+// fields are ignored, as llama.cpp's server does, so clients that send e.g. `user` or
+// `presence_penalty` still work.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,7 @@ struct ChatRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage: a last chunk with usage
+  bool ignore_eos = false;     // llama.cpp's extension: generate max_tokens (benchmarks)
 };
 
 struct RequestLimits {

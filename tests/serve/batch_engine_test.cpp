@@ -247,6 +247,8 @@ TEST(BatchEngine, FullQueueIs429AndCancellingFreesTheSlot) {
   EXPECT_EQ(rb.status, 200);
   EXPECT_EQ(rb.finish, FinishReason::length);
   EXPECT_EQ(rb.usage.completion_tokens, 3);
+  for (int i = 0; i < 1000 && engine.load().active != 0; ++i)  // published after the step
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(engine.load().active, 0);
 }
 
