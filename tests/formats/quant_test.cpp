@@ -164,7 +164,7 @@ TEST(Quant, QuantMatmulMatchesReferenceOnEveryVariant) {
     std::vector<uint8_t> bytes;
   };
   std::vector<Weights> all;
-  const int64_t rows = 40, k = 256;
+  const int64_t rows = 42, k = 256;  // 42: a partial tile of weight rows
   std::vector<float> w(static_cast<size_t>(rows * k));
   for (float& v : w) v = rng.normal(0.0f, 0.5f);
   for (GgmlType t : {GgmlType::f32, GgmlType::f16, GgmlType::bf16, GgmlType::q8_0, GgmlType::q4_0,
@@ -183,7 +183,7 @@ TEST(Quant, QuantMatmulMatchesReferenceOnEveryVariant) {
     }
   }
   for (const Weights& wt : all)
-    for (int64_t t : {1, 3, 20}) {
+    for (int64_t t : {1, 3, 6, 20}) {  // 6: a full and a partial tile of activation rows
       std::vector<float> x(static_cast<size_t>(t * wt.k)), ref(static_cast<size_t>(t * wt.rows));
       for (float& v : x) v = rng.normal();
       {

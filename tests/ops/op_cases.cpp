@@ -81,6 +81,12 @@ const std::vector<OpCase>& op_cases() {
       {"attention_mask",
        {{1, 4, 2, 8}, {1, 5, 2, 8}, {1, 5, 2, 8}},
        [](auto& x) { return attention(x[0], x[1], x[2], false, causal_like_mask(4, 5), 0.3f); }},
+      {"attention_decode",  // one query row: the decode path reads K/V in place (GQA, batch)
+       {{2, 1, 4, 16}, {2, 70, 2, 16}, {2, 70, 2, 16}},
+       [](auto& x) { return attention(x[0], x[1], x[2], true); }},
+      {"attention_decode_mask",
+       {{1, 1, 2, 8}, {1, 5, 2, 8}, {1, 5, 2, 8}},
+       [](auto& x) { return attention(x[0], x[1], x[2], false, causal_like_mask(1, 5), 0.3f); }},
       {"attention_long",
        {{1, 150, 1, 16}, {1, 150, 1, 16}, {1, 150, 1, 16}},
        [](auto& x) { return attention(x[0], x[1], x[2], true); }},
