@@ -42,6 +42,9 @@ Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option("--ctx", a->engine.n_ctx,
                   "positions per request, prompt and reply (default: the model's, at most 2048)")
       ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
+  cmd->add_option("--prefill-chunk", a->engine.prefill_chunk,
+                  "prompt positions read per step beside the running streams (default 128)")
+      ->check(CLI::Range(int64_t{1}, int64_t{8192}));
   cmd->add_option("--timeout", a->timeout_s, "seconds a request may take, queue included (300)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-body-mb", a->max_body_mb, "largest request body in MiB (default 32)")

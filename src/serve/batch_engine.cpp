@@ -207,41 +207,43 @@ void BatchEngine::step() {
       seqs.push_back({&s->cache, &s->last_token, nullptr, 1, true});
       owners.push_back(s.get());
     }
-  // One request's prompt, oldest first, shares the step with the running streams.
-  Slot* prefill = nullptr;
+  // New prompts, oldest first, share the step with the running streams: at most
+  // prefill_chunk positions in all, so the streams never wait long for their next token.
+  std::vector<Slot*> waiting;
   for (auto& s : slots_)
-    if (s->completion && !s->generating && (!prefill || s->admitted < prefill->admitted))
-      prefill = s.get();
-  int64_t chunk = 0;
-  if (prefill) {
-    if (!prefill->ready) {
+    if (s->completion && !s->generating) waiting.push_back(s.get());
+  std::sort(waiting.begin(), waiting.end(),
+            [](const Slot* a, const Slot* b) { return a->admitted < b->admitted; });
+  int64_t budget = std::min(opt_.prefill_chunk, ws_.n_batch - int64_t(seqs.size()));
+  std::vector<std::pair<Slot*, int64_t>> prefills;
+  for (Slot* p : waiting) {
+    if (budget == 0) break;
+    if (!p->ready) {
       try {
-        admit(*prefill);
+        admit(*p);
       } catch (const Error& e) {  // e.g. an image the vision tower cannot take
-        prefill->completion->fail(bad_request(e.what(), "messages"));
-        release(*prefill);
-        prefill = nullptr;
+        p->completion->fail(bad_request(e.what(), "messages"));
+        release(*p);
+        continue;
       }
     }
-    if (prefill) {
-      chunk = std::min({ws_.n_batch - int64_t(seqs.size()), opt_.prefill_chunk,
-                        prefill->n_prompt - prefill->n_prefilled});
-      seqs.push_back({&prefill->cache, nullptr,
-                      prefill->prompt_embd.data() + prefill->n_prefilled * E, chunk,
-                      prefill->n_prefilled + chunk == prefill->n_prompt});
-      owners.push_back(prefill);
-    }
+    const int64_t chunk = std::min(budget, p->n_prompt - p->n_prefilled);
+    seqs.push_back({&p->cache, nullptr, p->prompt_embd.data() + p->n_prefilled * E, chunk,
+                    p->n_prefilled + chunk == p->n_prompt});
+    owners.push_back(p);
+    prefills.emplace_back(p, chunk);
+    budget -= chunk;
   }
   if (seqs.empty()) return;
   models::llama_eval_batch(model_, seqs, ws_, logits_.data());
   int64_t rows = 0;
   for (const auto& q : seqs) rows += q.n;
   metrics_.batch_step(rows);
-  if (prefill) {
-    prefill->n_prefilled += chunk;
-    if (prefill->n_prefilled == prefill->n_prompt) {
-      prefill->generating = true;
-      prefill->prompt_embd = {};
+  for (auto [p, chunk] : prefills) {
+    p->n_prefilled += chunk;
+    if (p->n_prefilled == p->n_prompt) {
+      p->generating = true;
+      p->prompt_embd = {};
     }
   }
   float* row = logits_.data();

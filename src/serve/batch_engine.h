@@ -1,8 +1,8 @@
 // Continuous batching: one engine thread serves every request of the server with one model.
 // Requests wait in a bounded queue, take one of n_slots sequence slots (each with its own KV
 // cache, allocated once), and leave when done. Every step is one batched forward pass: one
-// token for each generating sequence plus a chunk of at most prefill_chunk prompt positions of
-// one newly admitted request, so running streams keep flowing while a new prompt is read.
+// token for each generating sequence plus at most prefill_chunk prompt positions of newly
+// admitted requests (oldest first), so running streams keep flowing while new prompts are read.
 // Images are encoded (through the shared embedding cache) when their request is admitted.
 // A cancelled request (its client went away) or one past its deadline leaves at the next step.
 #pragma once
@@ -31,7 +31,7 @@ struct EngineOptions {
   int n_slots = 4;              // sequences decoded together
   int64_t n_ctx = 2048;         // positions per slot
   size_t max_queue = 64;        // waiting requests beyond the slots; more get 429
-  int64_t prefill_chunk = 128;  // prompt positions per step
+  int64_t prefill_chunk = 128;  // prompt positions per step, over all new requests
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // per request, queue included
 };
 
