@@ -220,24 +220,34 @@ GenerationJob text_job(const std::string& name, int64_t max_tokens, size_t promp
   return j;
 }
 
-TEST(BatchEngine, FullQueueIs429AndCancellingFreesTheSlot) {
-  const std::string name = "tiny-llama-gqa-f16";
-  if (!std::filesystem::exists(kLlm + "/" + name + ".gguf")) GTEST_SKIP() << "no fixtures";
-  auto model = models::LlamaModel::load(kLlm + "/" + name + ".gguf");
-  auto tok = text::Tokenizer::from_gguf(model->file());
-  ThreadPool pool(1);
-  Metrics metrics;
+// The engine over the tiny text-only fixture model, one thread.
+class TextEngine : public ::testing::Test {
+ protected:
+  static constexpr const char* kName = "tiny-llama-gqa-f16";
+  void SetUp() override {
+    const std::string path = kLlm + "/" + kName + ".gguf";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "no fixtures";
+    model_ = models::LlamaModel::load(path);
+    tok_ = text::Tokenizer::from_gguf(model_->file());
+  }
+  std::unique_ptr<models::LlamaModel> model_;
+  std::unique_ptr<text::Tokenizer> tok_;
+  ThreadPool pool_{1};
+  Metrics metrics_;
+};
+
+TEST_F(TextEngine, FullQueueIs429AndCancellingFreesTheSlot) {
   EngineOptions opt;
   opt.n_slots = 1;
   opt.max_queue = 1;
   opt.n_ctx = 4096;
   opt.prefill_chunk = 1;  // a 3000-position prompt holds the only slot for 3000 steps
-  BatchEngine engine(*model, *tok, nullptr, &pool, metrics, opt);
-  auto a = engine.submit(text_job(name, 0, 3000));
+  BatchEngine engine(*model_, *tok_, nullptr, &pool_, metrics_, opt);
+  auto a = engine.submit(text_job(kName, 0, 3000));
   while (engine.load().active == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  auto b = engine.submit(text_job(name, 3));
+  auto b = engine.submit(text_job(kName, 3));
   try {
-    engine.submit(text_job(name, 3));
+    engine.submit(text_job(kName, 3));
     ADD_FAILURE() << "the queue was full";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 429);
@@ -252,22 +262,16 @@ TEST(BatchEngine, FullQueueIs429AndCancellingFreesTheSlot) {
   EXPECT_EQ(engine.load().active, 0);
 }
 
-TEST(BatchEngine, ContextStopStringsAndBadPrompts) {
-  const std::string name = "tiny-llama-gqa-f16";
-  if (!std::filesystem::exists(kLlm + "/" + name + ".gguf")) GTEST_SKIP() << "no fixtures";
-  auto model = models::LlamaModel::load(kLlm + "/" + name + ".gguf");
-  auto tok = text::Tokenizer::from_gguf(model->file());
-  ThreadPool pool(1);
-  Metrics metrics;
+TEST_F(TextEngine, ContextStopStringsAndBadPrompts) {
   EngineOptions opt;
   opt.n_ctx = 96;
-  BatchEngine engine(*model, *tok, nullptr, &pool, metrics, opt);
+  BatchEngine engine(*model_, *tok_, nullptr, &pool_, metrics_, opt);
   // Without max_tokens a reply ends at the context.
-  Reply rc = wait_reply(*engine.submit(text_job(name, 0)));
+  Reply rc = wait_reply(*engine.submit(text_job(kName, 0)));
   EXPECT_EQ(rc.usage.prompt_tokens + rc.usage.completion_tokens, opt.n_ctx);
   EXPECT_EQ(rc.finish, FinishReason::length);
   // A stop string cuts the reply before it (the stop is a piece of the unstopped reply).
-  GenerationJob j = text_job(name, 40);
+  GenerationJob j = text_job(kName, 40);
   Reply full = wait_reply(*engine.submit(j));
   ASSERT_GE(full.text.size(), 6u);
   j.stop = {full.text.substr(full.text.size() / 2, 3)};
@@ -276,27 +280,21 @@ TEST(BatchEngine, ContextStopStringsAndBadPrompts) {
   EXPECT_EQ(cut.text, full.text.substr(0, full.text.find(j.stop[0])));
   // A prompt beyond the context, and images without a vision model: 400.
   try {
-    engine.submit(text_job(name, 1, 200));
+    engine.submit(text_job(kName, 1, 200));
     ADD_FAILURE() << "the prompt does not fit";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 400);
   }
-  GenerationJob with_image = text_job(name, 1);
+  GenerationJob with_image = text_job(kName, 1);
   with_image.pieces.push_back({});
   with_image.images.emplace_back();
   EXPECT_THROW(engine.submit(with_image), ApiError);
 }
 
-TEST(BatchEngine, ARequestPastItsDeadlineFails) {
-  const std::string name = "tiny-llama-gqa-f16";
-  if (!std::filesystem::exists(kLlm + "/" + name + ".gguf")) GTEST_SKIP() << "no fixtures";
-  auto model = models::LlamaModel::load(kLlm + "/" + name + ".gguf");
-  auto tok = text::Tokenizer::from_gguf(model->file());
-  ThreadPool pool(1);
-  Metrics metrics;
+TEST_F(TextEngine, ARequestPastItsDeadlineFails) {
   EngineOptions opt;
   opt.timeout = std::chrono::milliseconds(0);
-  BatchEngine engine(*model, *tok, nullptr, &pool, metrics, opt);
-  Reply r = wait_reply(*engine.submit(text_job(name, 0)));
+  BatchEngine engine(*model_, *tok_, nullptr, &pool_, metrics_, opt);
+  Reply r = wait_reply(*engine.submit(text_job(kName, 0)));
   EXPECT_EQ(r.status, 503);
 }
