@@ -138,8 +138,13 @@ void HttpServer::routes() {
     log_debug("serve: %s %s -> %d", req.method.c_str(), req.path.c_str(), res.status);
   });
 
-  s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"status":"ok"})", "application/json");
+  s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    BatchEngine::Load load = engine_.load();
+    json health = {{"status", "ok"},
+                   {"slots_idle", engine_.options().n_slots - load.active},
+                   {"slots_processing", load.active},
+                   {"queued", load.queued}};
+    res.set_content(health.dump(), "application/json");
   });
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy",

@@ -114,6 +114,8 @@ TEST(HttpServer, EndpointsAndTheDemoModelAnsweringAboutAnImage) {
   auto health = c.Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body),
+            (json{{"status", "ok"}, {"slots_idle", 4}, {"slots_processing", 0}, {"queued", 0}}));
   auto page = c.Get("/");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
