@@ -56,5 +56,9 @@ Image pad_to_square(const Image& src, const uint8_t fill[3]);
 // reference `*.pixels.f32` files); a patch-embedding conv wants [3][H][W] and transposes.
 std::vector<float> preprocess_llava(const Image& image, int image_size, const float mean[3],
                                     const float std[3]);
+// Its first two steps (pad, resize), RGB8 out. Preprocessing the result again gives exactly
+// what preprocessing the original gives (the resize of a square image to its own size is the
+// identity), so a server can keep this small copy of an upload until the encoder runs.
+Image pad_and_resize_llava(const Image& image, int image_size);
 
 }  // namespace anymal

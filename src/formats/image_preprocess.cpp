@@ -79,10 +79,14 @@ Image pad_to_square(const Image& src, const uint8_t fill[3]) {
   return out;
 }
 
+Image pad_and_resize_llava(const Image& image, int image_size) {
+  static const uint8_t kLlavaPad[3] = {122, 116, 104};  // CLIP's mean color, in 8 bits
+  return resize_bilinear(pad_to_square(image, kLlavaPad), image_size, image_size);
+}
+
 std::vector<float> preprocess_llava(const Image& image, int image_size, const float mean[3],
                                     const float std[3]) {
-  static const uint8_t kLlavaPad[3] = {122, 116, 104};  // CLIP's mean color, in 8 bits
-  const Image resized = resize_bilinear(pad_to_square(image, kLlavaPad), image_size, image_size);
+  const Image resized = pad_and_resize_llava(image, image_size);
   std::vector<float> out(resized.rgb.size());
   for (size_t i = 0; i < out.size(); ++i) {
     const int c = int(i % 3);

@@ -66,6 +66,7 @@ class BatchEngine {
   int64_t prompt_positions(const GenerationJob& job) const;
 
   const EngineOptions& options() const { return opt_; }
+  const models::VisionModel* vision() const { return vision_; }
   struct Load {
     int64_t queued = 0, active = 0;
   };

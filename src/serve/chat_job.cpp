@@ -41,6 +41,8 @@ GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer&
       const std::string name = "messages[" + std::to_string(i) + "] image " + std::to_string(j);
       try {
         Image image = decode_image(m.images[j].bytes, name, settings.max_image_pixels);
+        if (settings.vision_image_size > 0)
+          image = pad_and_resize_llava(image, settings.vision_image_size);
         job.images.push_back({m.images[j].bytes, std::move(image)});
       } catch (const Error& e) {
         throw bad_request(e.what(), "messages[" + std::to_string(i) + "].content");

@@ -15,6 +15,9 @@ struct JobSettings {
   int64_t max_image_pixels = int64_t{1} << 24;
   int64_t n_ctx = 2048;  // max_tokens above it is refused (below, capped to what is left)
   uint64_t seed = 0;     // when the request names none
+  // > 0: images are kept padded and resized to this side (LLaVA's first steps) until encoded,
+  // which bounds what a queued request holds.
+  int vision_image_size = 0;
 };
 
 GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer& tok,

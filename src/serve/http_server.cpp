@@ -58,6 +58,7 @@ HttpServer::HttpServer(BatchEngine& engine, const text::Tokenizer& tok, Metrics&
   int threads = opt_.http_threads > 0
                     ? opt_.http_threads
                     : engine_.options().n_slots + int(engine_.options().max_queue) + 8;
+  if (engine_.vision()) opt_.job.vision_image_size = int(engine_.vision()->config().image_size);
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   http_->set_payload_max_length(opt_.max_body_bytes);
   http_->set_read_timeout(30);

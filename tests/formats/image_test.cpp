@@ -226,6 +226,24 @@ TEST(ImagePreprocess, ResizeAndPad) {
   EXPECT_EQ(half.pixel(1, 0)[0], uint8_t(std::round((72 + 109) / 2.0)));
   EXPECT_THROW(resize_bilinear(im, 0, 3), Error);
   EXPECT_THROW(resize_bilinear(Image{}, 3, 3), Error);
+  // The server keeps pad_and_resize_llava's small copy; preprocessing it changes nothing.
+  const float mean[3] = {0.5f, 0.4f, 0.3f}, stdev[3] = {0.2f, 0.3f, 0.25f};
+  const Image wide = make_image(23, 9, true);
+  EXPECT_EQ(preprocess_llava(pad_and_resize_llava(wide, 14), 14, mean, stdev),
+            preprocess_llava(wide, 14, mean, stdev));
+}
+
+// decode_image's pixel limit below the global one (the server's --max-image-pixels) is checked
+// from the header, as the global one is.
+TEST(ImageDecode, ACallersPixelLimitIsCheckedFromTheHeader) {
+  Bytes png = encode_png(make_image(40, 30, false));
+  EXPECT_EQ(decode_image(png, "ok", 1200).width, 40);
+  try {
+    decode_image(png, "small", 1199);
+    ADD_FAILURE() << "over the limit";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("1199 pixels"), std::string::npos) << e.what();
+  }
 }
 
 // ---- round trips ----------------------------------------------------------------------------
