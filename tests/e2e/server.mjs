@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 export async function startServer(extraArgs = []) {
   const bin = process.env.ANYMAL_BIN;
   if (!bin) throw new Error('ANYMAL_BIN is not set: run through tests/e2e/run.sh');
-  const proc = spawn(bin, ['--threads', '2', 'serve', '--port', '0', ...extraArgs], {
+  const threads = process.env.ANYMAL_THREADS || '2';
+  const proc = spawn(bin, ['--threads', threads, 'serve', '--port', '0', ...extraArgs], {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let log = '';
