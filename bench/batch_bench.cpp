@@ -2,6 +2,7 @@
 // sequences vs B single-sequence steps, and (2) the BatchEngine generating for B concurrent
 // requests vs 1, in total tokens/s. Medians of several runs; ratios are what to read.
 // Usage: build/bin/batch_bench [LLM.gguf (default models/demo/model.gguf)] [--threads N]
+//        [--profile B] (only batched steps of B sequences for ~3 s, to run under perf)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -81,10 +82,12 @@ double engine_tokens_per_second(const models::LlamaModel& m, const text::Tokeniz
 
 int main(int argc, char** argv) {
   std::string path = "models/demo/model.gguf";
-  int threads = physical_core_count();
+  int threads = physical_core_count(), profile_b = 0;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--profile") && i + 1 < argc)
+      profile_b = std::atoi(argv[++i]);  // only batched steps of B, ~3 s (for perf)
     else
       path = argv[i];
   }
@@ -92,6 +95,12 @@ int main(int argc, char** argv) {
   auto tok = text::Tokenizer::from_gguf(model->file());
   ThreadPool pool(threads);
   ThreadPoolScope scope(&pool);
+  if (profile_b > 0) {
+    double per = step_seconds(*model, profile_b, true, 64);
+    for (int r = 0; r < int(3.0 / (40 * per)); ++r) step_seconds(*model, profile_b, true, 64);
+    std::printf("B=%d: %.3f ms per step\n", profile_b, per * 1e3);
+    return 0;
+  }
   std::printf("%s, %d threads\n\n", path.c_str(), threads);
   std::printf("| B | one step, batched | B steps of one | ratio |\n|---|---|---|---|\n");
   for (int B : {1, 2, 4, 8, 16}) {

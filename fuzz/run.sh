@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and fuzzes one of them.
-# Usage: fuzz/run.sh [seconds=600] [target=gguf|image|safetensors|chat_request].
+# Usage: fuzz/run.sh [seconds=600] [target=gguf|image|safetensors|chat_request|audio_imu].
 # Seeds: gguf — the GGUF files of ../shared/fixtures; image — the fixture images and the small
 # PNG/JPEG/BMP/PPM samples image_fuzz_seeds writes; safetensors — the fixture checkpoint's
 # header with its first tensors, and its tokenizer.model. Findings land in build-fuzz/findings/.
@@ -57,8 +57,36 @@ sys.stdout.buffer.write(struct.pack("<Q", len(hb)) + hb + bytes(range(24)))
     build-fuzz/bin/fuzz_chat_request "$c" -max_total_time="$seconds" -max_len=16384 \
       -artifact_prefix=build-fuzz/findings/chat_request- -print_final_stats=1
     ;;
+  audio_imu)
+    cmake --build build-fuzz -j "$(nproc)" --target fuzz_audio_imu
+    c=build-fuzz/corpus-audio_imu
+    mkdir -p "$c"
+    # Seeds: a short WAV (16-bit, 8 kHz), the same as 8-bit and float WAV, and IMU CSVs.
+    /usr/bin/python3 -c '
+import math, struct, sys, wave
+out = sys.argv[1]
+frames = [int(8000 * math.sin(i / 5)) for i in range(400)]
+with wave.open(out + "/a16.wav", "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+    w.writeframes(struct.pack("<%dh" % len(frames), *frames))
+with wave.open(out + "/a8.wav", "wb") as w:
+    w.setnchannels(2); w.setsampwidth(1); w.setframerate(11025)
+    w.writeframes(bytes((f // 256 + 128) & 255 for f in frames))
+' "$c"
+    printf 't,ax,ay,az,gx,gy,gz
+0,0.1,0.2,9.8,0,0,0
+0.02,0.2,0.1,9.7,0.1,0,0
+0.04,0.1,0.3,9.9,0,0.1,0
+' > "$c/imu.csv"
+    printf 'gz,t,ax,ay,az,gx,gy,extra
+1,0,1,2,3,4,5,x
+2,1e-2,1,2,3,4,5,y
+' > "$c/imu_order.csv"
+    build-fuzz/bin/fuzz_audio_imu "$c" -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+      -artifact_prefix=build-fuzz/findings/audio_imu- -print_final_stats=1
+    ;;
   *)
-    echo "unknown fuzz target '$target' (gguf, image, safetensors or chat_request)" >&2
+    echo "unknown fuzz target '$target' (gguf, image, safetensors, chat_request or audio_imu)" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,10 @@ Writes into tests/fixtures/torch/ (relative to the repo root):
                      MLP): forward + grads
   cross_entropy.bin  mean cross entropy with ignore_index=-100 + grad
   adamw_mlp.bin      2-layer MLP trained 10 AdamW steps: losses + final params
+  audio_stem.bin     Whisper's encoder stem: conv1d(k3,p1) GELU, conv1d(k3,s2,p1) GELU,
+                     + positions, on channels-last input: forward + grads
+  log_mel.bin        Whisper's log-mel front end (torch.stft, librosa's Slaney mel
+                     filters re-derived in numpy): 16-bit audio, filters, log-mel
 
 Inputs/weights are sampled in float32 (so they are exactly representable in
 the files), the computation runs in float64, and results are rounded to
@@ -23,6 +27,7 @@ This script is run by a developer (needs torch; Debian's /usr/bin/python3 has
 it), not by CI; the generated .bin files are committed.
   /usr/bin/python3 scripts/make_torch_fixtures.py           # generate
   /usr/bin/python3 scripts/make_torch_fixtures.py --check   # re-read + print
+  /usr/bin/python3 scripts/make_torch_fixtures.py --only log_mel   # one fixture
 """
 import math
 import os
@@ -250,8 +255,73 @@ def make_adamw():
             "losses": torch.tensor(losses, dtype=torch.float64), **final}
 
 
+def slaney_mel_filters(sr, n_fft, n_mels):
+    """librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels) (htk=False, norm="slaney")."""
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+
+    def hz_to_mel(f):
+        f = np.asarray(f, dtype=np.float64)
+        return np.where(f >= min_log_hz,
+                        min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
+
+    def mel_to_hz(m):
+        return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+    fftfreqs = np.linspace(0, sr / 2, 1 + n_fft // 2)
+    mel_f = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2.0), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fftfreqs)
+    weights = np.zeros((n_mels, 1 + n_fft // 2))
+    for i in range(n_mels):
+        lower = -ramps[i] / fdiff[i]
+        upper = ramps[i + 2] / fdiff[i + 1]
+        weights[i] = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
+    return weights.astype(np.float32)
+
+
+def make_log_mel():
+    """whisper.audio.log_mel_spectrogram on 1.23 s of 16-bit audio (tones, a chirp, noise)."""
+    rng = np.random.default_rng(0)
+    sr, n = 16000, 19680
+    t = np.arange(n) / sr
+    x = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * (200 + 1500 * t) * t)
+         + 0.1 * np.sin(2 * np.pi * 3100 * t) + 0.05 * rng.standard_normal(n))
+    audio = np.round(np.clip(x, -1, 1) * 32767) / 32768.0  # as a 16-bit WAV reads back
+    filters = slaney_mel_filters(sr, 400, 80)
+    a = torch.from_numpy(audio)  # float64 throughout, rounded to float32 on write
+    stft = torch.stft(a, 400, 160, window=torch.hann_window(400, dtype=torch.float64),
+                      return_complex=True)
+    power = stft[..., :-1].abs() ** 2
+    mel = torch.from_numpy(filters.astype(np.float64)) @ power
+    log_spec = torch.clamp(mel, min=1e-10).log10()
+    log_spec = torch.maximum(log_spec, log_spec.max() - 8.0)
+    log_spec = (log_spec + 4.0) / 4.0
+    return {"audio": torch.from_numpy(audio), "filters": torch.from_numpy(filters),
+            "log_mel": log_spec}
+
+
+def make_audio_stem():
+    """whisper.model.AudioEncoder's stem (conv1 -> gelu -> conv2(stride 2) -> gelu, + positions)."""
+    torch.manual_seed(0)
+    B, T, C, D = 2, 11, 6, 8
+    p = {"x": randn(B, T, C), "conv1.weight": randn(D, C, 3, std=0.3), "conv1.bias": randn(D, std=0.1),
+         "conv2.weight": randn(D, D, 3, std=0.3), "conv2.bias": randn(D, std=0.1),
+         "pos": randn((T + 1) // 2, D, std=0.1)}
+    dout = randn(B, (T + 1) // 2, D)
+    for t in p.values():
+        t.requires_grad_(True)
+    h = F.gelu(F.conv1d(p["x"].transpose(1, 2), p["conv1.weight"], p["conv1.bias"], padding=1))
+    h = F.gelu(F.conv1d(h, p["conv2.weight"], p["conv2.bias"], stride=2, padding=1))
+    out = h.transpose(1, 2) + p["pos"]
+    grads = with_grads(p, out, dout)
+    return {**p, "dout": dout, "out": out, **grads}
+
+
 FIXTURES = {"llama_block": make_llama, "vit_block": make_vit,
-            "cross_entropy": make_cross_entropy, "adamw_mlp": make_adamw}
+            "cross_entropy": make_cross_entropy, "adamw_mlp": make_adamw,
+            "log_mel": make_log_mel, "audio_stem": make_audio_stem}
 
 
 def check():
@@ -269,10 +339,13 @@ def check():
 
 
 def main():
-    if "--check" not in sys.argv[1:]:
+    args = sys.argv[1:]
+    only = args[args.index("--only") + 1] if "--only" in args else None
+    if "--check" not in args:
         os.makedirs(OUT_DIR, exist_ok=True)
         for name, fn in FIXTURES.items():
-            print("wrote", write_fixture(name, fn()))
+            if only is None or name == only:
+                print("wrote", write_fixture(name, fn()))
     check()
 
 

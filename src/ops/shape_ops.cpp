@@ -98,4 +98,54 @@ Tensor conv2d_patch(const Tensor& img, const Tensor& weight, const Tensor& bias)
   return linear(patches, w2, bias);
 }
 
+Tensor unfold1d(const Tensor& x, int64_t K, int64_t stride, int64_t pad) {
+  expect_float("unfold1d", x, "input");
+  expect_ndim("unfold1d", x, 3, "input [B,T,C]");
+  const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
+  if (K <= 0 || stride <= 0 || pad < 0 || T + 2 * pad < K)
+    fail("unfold1d", "kernel " + std::to_string(K) + ", stride " + std::to_string(stride) +
+                         ", padding " + std::to_string(pad) + " do not fit " + std::to_string(T) +
+                         " steps");
+  const int64_t T_out = (T + 2 * pad - K) / stride + 1;
+  Tensor xf = f32c(x), out = Tensor::zeros(Shape{B, T_out, C * K});
+  const float* src = xf.data<float>();
+  float* dst = out.mutable_data<float>();
+  // Each output row gathers K input rows (t = o*stride - pad + k); outside [0, T) stays 0.
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t o = 0; o < T_out; ++o)
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t t = o * stride - pad + k;
+        if (t < 0 || t >= T) continue;
+        const float* in = src + (b * T + t) * C;
+        float* row = dst + (b * T_out + o) * C * K;
+        for (int64_t c = 0; c < C; ++c) row[c * K + k] = in[c];
+      }
+  return record(to_dtype(out, x.dtype()), "unfold1d", {x},
+                [B, T, C, K, stride, pad, T_out](const Tensor& g, const std::vector<bool>&) {
+                  Tensor gf = f32c(g), gx = Tensor::zeros(Shape{B, T, C});
+                  const float* gsrc = gf.data<float>();
+                  float* gdst = gx.mutable_data<float>();
+                  for (int64_t b = 0; b < B; ++b)
+                    for (int64_t o = 0; o < T_out; ++o)
+                      for (int64_t k = 0; k < K; ++k) {
+                        const int64_t t = o * stride - pad + k;
+                        if (t < 0 || t >= T) continue;
+                        const float* row = gsrc + (b * T_out + o) * C * K;
+                        float* in = gdst + (b * T + t) * C;
+                        for (int64_t c = 0; c < C; ++c) in[c] += row[c * K + k];
+                      }
+                  return std::vector<Tensor>{gx};
+                });
+}
+
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
+              int64_t pad) {
+  expect_ndim("conv1d", weight, 3, "weight [C_out,C_in,K]");
+  if (x.ndim() == 3 && x.dim(2) != weight.dim(1))
+    fail("conv1d", "input has " + std::to_string(x.dim(2)) + " channels, weight " +
+                       weight.shape().str() + " expects " + std::to_string(weight.dim(1)));
+  Tensor windows = unfold1d(x, weight.dim(2), stride, pad);
+  return linear(windows, reshape(weight, {weight.dim(0), -1}), bias);
+}
+
 }  // namespace anymal::ops

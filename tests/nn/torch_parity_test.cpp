@@ -2,6 +2,8 @@
 // forward outputs and every parameter gradient within f32 relative error 1e-4.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "autograd/backward.h"
 #include "core/thread_pool.h"
 #include "nn/linear.h"
@@ -135,4 +137,21 @@ TEST_F(TorchParity, AdamWTrajectoryOfAnMlp) {
   EXPECT_LE(relative_error(fc1.bias(), fx.at("final.fc1.bias")), kTol);
   EXPECT_LE(relative_error(fc2.weight(), fx.at("final.fc2.weight")), kTol);
   EXPECT_LE(relative_error(fc2.bias(), fx.at("final.fc2.bias")), kTol);
+}
+
+// Whisper's audio encoder stem on channels-last input: conv1d (kernel 3, padding 1), GELU,
+// conv1d (stride 2), GELU, + learned positions; the stride-2 conv on an odd length checks the
+// short last window.
+TEST_F(TorchParity, AudioEncoderStem) {
+  auto fx = testkit::load_torch_fixture("audio_stem");
+  std::map<std::string, Tensor> p;
+  for (const char* name : {"x", "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "pos"})
+    p[name] = fx.at(name).set_requires_grad();
+  Tensor h = ops::gelu_erf(ops::conv1d(p["x"], p["conv1.weight"], p["conv1.bias"], 1, 1));
+  h = ops::gelu_erf(ops::conv1d(h, p["conv2.weight"], p["conv2.bias"], 2, 1));
+  Tensor out = ops::add(h, p["pos"]);
+  EXPECT_LE(relative_error(out, fx.at("out")), kTol);
+  autograd::backward(out, fx.at("dout"));
+  for (auto& [name, t] : p)
+    EXPECT_LE(relative_error(t.grad(), fx.at("grad." + name)), kTol) << name;
 }

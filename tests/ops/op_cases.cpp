@@ -96,6 +96,12 @@ const std::vector<OpCase>& op_cases() {
          return embedding(x[0], Tensor::from_ints({1, 3, 3, 9, 0, 1}, Shape{2, 3}));
        }},
       {"patchify", {{2, 3, 8, 8}}, [](auto& x) { return patchify(x[0], 4); }},
+      {"conv1d",  // Whisper's first stem conv: kernel 3, padding 1
+       {{2, 9, 3}, {4, 3, 3}, {4}},
+       [](auto& x) { return conv1d(x[0], x[1], x[2], 1, 1); }},
+      {"conv1d_stride2",  // and its second: stride 2 (odd length: the last window is short)
+       {{1, 7, 2}, {3, 2, 3}, {3}},
+       [](auto& x) { return conv1d(x[0], x[1], x[2], 2, 1); }},
       {"conv2d_patch",
        {{2, 3, 8, 8}, {5, 3, 4, 4}, {5}},
        [](auto& x) { return conv2d_patch(x[0], x[1], x[2]); }},
