@@ -2,7 +2,10 @@
 """PyTorch peer of bench/audio_bench.cpp: the same Whisper-base-shaped encoder (conv stem,
 sinusoidal positions, 6 pre-LN blocks of width 512, 8 heads, ff 2048, final LayerNorm) on
 1000 log-mel frames (10 s), f32, no grad, 1 and 2 threads; the front end with torch.stft.
-Medians of 5.  Usage: /usr/bin/python3 scripts/torch_audio_bench.py"""
+Medians of 5.  Usage: /usr/bin/python3 scripts/torch_audio_bench.py
+Debian's torch calls the system BLAS: with only the reference libblas3 installed its GEMMs are
+~50x slower; install libopenblas0-pthread for a fair peer, and unset OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE for the run (see the machine notes)."""
 import math
 import statistics
 import time

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 
+#include "backend/cpu/kernels.h"
 #include "core/error.h"
 
 namespace anymal {
@@ -74,26 +75,35 @@ LogMel log_mel_spectrogram(const std::vector<float>& x, const LogMelConfig& c) {
   LogMel out;
   out.n_mels = c.n_mels;
   out.n_frames = n / c.hop;  // whisper drops the STFT's last frame
-  out.data.assign(size_t(out.n_mels * out.n_frames), 0.0f);
-  std::vector<float> frame(static_cast<size_t>(c.n_fft)), power(static_cast<size_t>(n_bins));
+  // Power spectra of every frame [n_frames, n_bins], then one GEMM with the filters.
+  std::vector<float> power(size_t(out.n_frames * n_bins)), frame(static_cast<size_t>(c.n_fft));
   std::vector<kiss_fft_cpx> spec(static_cast<size_t>(n_bins));
-  float top = -INFINITY;
   for (int64_t f = 0; f < out.n_frames; ++f) {
     const float* src = padded.data() + f * c.hop;
     for (int k = 0; k < c.n_fft; ++k) frame[size_t(k)] = src[k] * window[size_t(k)];
     kiss_fftr(fft.get(), frame.data(), spec.data());
+    float* p = power.data() + f * n_bins;
     for (int64_t b = 0; b < n_bins; ++b)
-      power[size_t(b)] =
-          spec[size_t(b)].r * spec[size_t(b)].r + spec[size_t(b)].i * spec[size_t(b)].i;
+      p[b] = spec[size_t(b)].r * spec[size_t(b)].r + spec[size_t(b)].i * spec[size_t(b)].i;
+  }
+  std::vector<float> mel(size_t(out.n_frames * c.n_mels));  // [n_frames, n_mels]
+  cpu::MatmulParams mp;
+  mp.m = out.n_frames;
+  mp.n = c.n_mels;
+  mp.k = n_bins;
+  mp.trans_b = true;  // filters are [n_mels, n_bins]
+  mp.lda = n_bins;
+  mp.ldb = n_bins;
+  mp.ldc = c.n_mels;
+  cpu::cpu_kernels().matmul(mp, power.data(), filters.data(), mel.data());
+  out.data.assign(size_t(out.n_mels * out.n_frames), 0.0f);
+  float top = -INFINITY;
+  for (int64_t f = 0; f < out.n_frames; ++f)
     for (int64_t m = 0; m < c.n_mels; ++m) {
-      const float* w = filters.data() + m * n_bins;
-      float s = 0;
-      for (int64_t b = 0; b < n_bins; ++b) s += w[b] * power[size_t(b)];
-      const float v = std::log10(std::max(s, 1e-10f));
+      const float v = std::log10(std::max(mel[size_t(f * c.n_mels + m)], 1e-10f));
       out.data[size_t(m * out.n_frames + f)] = v;
       top = std::max(top, v);
     }
-  }
   for (float& v : out.data) v = (std::max(v, top - 8.0f) + 4.0f) / 4.0f;
   return out;
 }
