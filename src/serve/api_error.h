@@ -31,6 +31,12 @@ class ApiError : public std::runtime_error {
   std::string type_, param_, code_;
 };
 
+// JSON text for a client. Invalid UTF-8 (a reply cut inside a character, a percent-decoded
+// path) becomes U+FFFD instead of throwing, as nlohmann's strict default would.
+inline std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // 400 invalid_request_error naming the offending field.
 inline ApiError bad_request(const std::string& message, const std::string& param = {}) {
   return ApiError(400, "invalid_request_error", message, param);

@@ -94,6 +94,8 @@ std::shared_ptr<Completion> BatchEngine::submit(GenerationJob job) {
   auto completion = std::make_shared<Completion>();
   {
     std::lock_guard lock(mutex_);
+    // Requests whose clients left while waiting give their places up now.
+    std::erase_if(queue_, [](const auto& q) { return q.second->cancelled(); });
     if (queue_.size() >= opt_.max_queue)
       throw ApiError(429, "rate_limit_error",
                      "the server is busy: " + std::to_string(queue_.size()) +

@@ -57,6 +57,10 @@ GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer&
   job.max_tokens = req.max_tokens.value_or(0);
   job.sampling.temperature = req.temperature;
   job.sampling.top_p = req.top_p;
+  if (req.top_p <= 0) {  // OpenAI allows 0: only the most likely token, i.e. greedy
+    job.sampling.temperature = 0;
+    job.sampling.top_p = 1;
+  }
   job.sampling.seed = req.seed.value_or(settings.seed);
   job.stop = req.stop;
   job.ignore_eos = req.ignore_eos;

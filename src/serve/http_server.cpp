@@ -19,7 +19,7 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 
 void send_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status();
-  res.set_content(e.body().dump(), "application/json");
+  res.set_content(json_text(e.body()), "application/json");
 }
 
 // Length-independent comparison time for same-length keys, and no early exit on a mismatch.
@@ -44,7 +44,7 @@ json usage_json(const Usage& u) {
           {"total_tokens", u.prompt_tokens + u.completion_tokens}};
 }
 
-std::string sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
+std::string sse(const json& j) { return "data: " + json_text(j) + "\n\n"; }
 
 }  // namespace
 
@@ -145,7 +145,7 @@ void HttpServer::routes() {
                    {"slots_idle", engine_.options().n_slots - load.active},
                    {"slots_processing", load.active},
                    {"queued", load.queued}};
-    res.set_content(health.dump(), "application/json");
+    res.set_content(json_text(health), "application/json");
   });
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy",
@@ -163,7 +163,7 @@ void HttpServer::routes() {
                   {"created", 0},
                   {"owned_by", "anymal"},
                   {"meta", {{"n_ctx", engine_.options().n_ctx}}}};
-    res.set_content(json{{"object", "list"}, {"data", json::array({model})}}.dump(),
+    res.set_content(json_text(json{{"object", "list"}, {"data", json::array({model})}}),
                     "application/json");
   });
   s.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
@@ -200,13 +200,12 @@ void HttpServer::chat_completions(const httplib::Request& req, httplib::Response
                    {"message", message},
                    {"logprobs", nullptr},
                    {"finish_reason", finish_reason_name(completion->finish_reason())}};
-    res.set_content(json{{"id", id},
-                         {"object", "chat.completion"},
-                         {"created", created},
-                         {"model", model},
-                         {"choices", json::array({choice})},
-                         {"usage", usage_json(completion->usage())}}
-                        .dump(),
+    res.set_content(json_text(json{{"id", id},
+                                   {"object", "chat.completion"},
+                                   {"created", created},
+                                   {"model", model},
+                                   {"choices", json::array({choice})},
+                                   {"usage", usage_json(completion->usage())}}),
                     "application/json");
     return;
   }
@@ -223,44 +222,57 @@ void HttpServer::chat_completions(const httplib::Request& req, httplib::Response
   bool include_usage = chat.include_usage;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
-  auto started = std::make_shared<bool>(false);
+  // What the provider keeps between its calls: whether the role chunk went out, and when the
+  // last bytes did (a waiting request sends an SSE comment every second, so that a client
+  // that left while its request was queued is noticed and its place given up).
+  struct StreamState {
+    bool started = false;
+    Clock::time_point last_write = Clock::now();
+  };
+  auto state = std::make_shared<StreamState>();
   res.set_chunked_content_provider(
       "text/event-stream",
-      [completion, chunk, include_usage, id, created, model, started](size_t,
-                                                                      httplib::DataSink& sink) {
+      [completion, chunk, include_usage, id, created, model, state](size_t,
+                                                                    httplib::DataSink& sink) {
         auto write = [&](const std::string& data) {
+          state->last_write = Clock::now();
           if (sink.write(data.data(), data.size())) return true;
           completion->cancel();  // the client is gone: free its slot
           return false;
         };
-        if (!*started) {
-          *started = true;
-          if (!write(sse(chunk({{"role", "assistant"}, {"content", ""}}, nullptr)))) return false;
-        }
-        Completion::Update u = completion->next(Clock::now() + kPoll);
-        if (!u.text.empty() && !write(sse(chunk({{"content", u.text}}, nullptr)))) return false;
-        if (!u.done) {
-          if (!sink.is_writable()) {
-            completion->cancel();
-            return false;
+        try {
+          if (!state->started) {
+            state->started = true;
+            if (!write(sse(chunk({{"role", "assistant"}, {"content", ""}}, nullptr)))) return false;
           }
+          Completion::Update u = completion->next(Clock::now() + kPoll);
+          if (!u.text.empty() && !write(sse(chunk({{"content", u.text}}, nullptr)))) return false;
+          if (!u.done) {
+            if (Clock::now() - state->last_write > std::chrono::seconds(1) &&
+                !write(": waiting\n\n"))
+              return false;
+            return true;
+          }
+          if (completion->error()) {
+            write(sse(completion->error()->body()));
+          } else {
+            write(sse(chunk(json::object(), finish_reason_name(completion->finish_reason()))));
+            if (include_usage)
+              write(sse(json{{"id", id},
+                             {"object", "chat.completion.chunk"},
+                             {"created", created},
+                             {"model", model},
+                             {"choices", json::array()},
+                             {"usage", usage_json(completion->usage())}}));
+          }
+          write("data: [DONE]\n\n");
+          sink.done();
           return true;
+        } catch (const std::exception& e) {  // outside httplib's handler: must not escape
+          log_error("serve: stream failed: %s", e.what());
+          completion->cancel();
+          return false;
         }
-        if (completion->error()) {
-          write(sse(completion->error()->body()));
-        } else {
-          write(sse(chunk(json::object(), finish_reason_name(completion->finish_reason()))));
-          if (include_usage)
-            write(sse(json{{"id", id},
-                           {"object", "chat.completion.chunk"},
-                           {"created", created},
-                           {"model", model},
-                           {"choices", json::array()},
-                           {"usage", usage_json(completion->usage())}}));
-        }
-        write("data: [DONE]\n\n");
-        sink.done();
-        return true;
       },
       [completion](bool) { completion->cancel(); });  // released early or not: nothing to send
 }

@@ -99,6 +99,7 @@ std::vector<std::string> sse_events(const std::string& body) {
   size_t at = 0;
   for (size_t end; (end = body.find("\n\n", at)) != std::string::npos; at = end + 2) {
     std::string e = body.substr(at, end - at);
+    if (e.rfind(":", 0) == 0) continue;  // an SSE comment (sent while a request waits)
     EXPECT_EQ(e.rfind("data: ", 0), 0u) << e;
     events.push_back(e.substr(6));
   }
@@ -227,6 +228,16 @@ TEST(HttpServer, BadRequestsGetOpenAiErrorsAndTheServerKeepsServing) {
   // A body over the limit (100 MB) is refused without being parsed.
   expect_error(std::string(100 << 20, ' '), 413, "", "larger than");
   auto c = s.client();
+  // A path that percent-decodes to bytes that are not UTF-8 still gets a JSON 404.
+  auto odd = c.Get("/%FF%FE");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->status, 404);
+  EXPECT_TRUE(json::parse(odd->body).contains("error"));
+  // top_p 0 is OpenAI's "only the most likely token": greedy, not an error.
+  json greedy = ask_body("What colour is the cup?", "");
+  greedy["top_p"] = 0;
+  greedy["max_tokens"] = 4;
+  EXPECT_EQ(post(s, greedy.dump()).first, 200);
   auto missing = c.Get("/v1/nothing");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

@@ -150,6 +150,13 @@ TEST(ChatRequest, EveryBadFieldIsA400NamingIt) {
   EXPECT_EQ(refusal(many + "]}]}").second, "messages");
 }
 
+TEST(ApiError, JsonTextReplacesInvalidUtf8) {
+  // A reply cut inside a 4-byte character; nlohmann's default dump() would throw.
+  const std::string text = json_text(nlohmann::json{{"content", "ok \xF0\x9F"}});
+  EXPECT_NE(text.find("ok \xEF\xBF\xBD"), std::string::npos) << text;
+  EXPECT_NO_THROW(nlohmann::json::parse(text));
+}
+
 TEST(StopStrings, HoldsBackPossibleStartsAndCutsBeforeTheStop) {
   StopStrings s({"END", "\n\n"});
   EXPECT_EQ(s.push("Hello E"), "Hello ");  // "E" may begin "END"
