@@ -27,6 +27,21 @@ struct BlockConfig {
 
   int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
   int64_t head_dim() const { return dim / n_head; }
+
+  // An encoder's block (ViT/CLIP, Whisper): LayerNorm, biases, bidirectional, no RoPE.
+  static BlockConfig encoder(int64_t dim, int64_t n_head, int64_t ff_dim, float eps, MlpKind mlp) {
+    BlockConfig b;
+    b.dim = dim;
+    b.n_head = n_head;
+    b.ff_dim = ff_dim;
+    b.bias = true;
+    b.norm = NormKind::layer;
+    b.norm_eps = eps;
+    b.mlp = mlp;
+    b.causal = false;
+    b.rope = false;
+    return b;
+  }
 };
 
 }  // namespace anymal::nn

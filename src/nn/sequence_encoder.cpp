@@ -8,17 +8,7 @@
 namespace anymal::nn {
 
 BlockConfig SequenceEncoderConfig::block() const {
-  BlockConfig b;
-  b.dim = dim;
-  b.n_head = n_head;
-  b.ff_dim = ff;
-  b.bias = true;
-  b.norm = NormKind::layer;
-  b.norm_eps = eps;
-  b.mlp = MlpKind::gelu_erf;
-  b.causal = false;
-  b.rope = false;
-  return b;
+  return BlockConfig::encoder(dim, n_head, ff, eps, MlpKind::gelu_erf);
 }
 
 Tensor sinusoid_positions(int64_t length, int64_t channels) {

@@ -8,17 +8,8 @@
 namespace anymal::nn {
 
 BlockConfig VitTowerConfig::block() const {
-  BlockConfig b;
-  b.dim = dim;
-  b.n_head = n_head;
-  b.ff_dim = ff;
-  b.bias = true;
-  b.norm = NormKind::layer;
-  b.norm_eps = eps;
-  b.mlp = quick_gelu ? MlpKind::quick_gelu : MlpKind::gelu;
-  b.causal = false;
-  b.rope = false;
-  return b;
+  return BlockConfig::encoder(dim, n_head, ff, eps,
+                              quick_gelu ? MlpKind::quick_gelu : MlpKind::gelu);
 }
 
 VitTower::VitTower(const VitTowerConfig& c, Rng& rng)

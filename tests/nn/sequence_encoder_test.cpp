@@ -13,16 +13,25 @@
 
 using namespace anymal;
 
-TEST(SequenceEncoder, ShapesPositionsAndErrors) {
-  Rng rng(1);
+namespace {
+
+// A small IMU-sized encoder: 6 channels in, 16 wide, 2 heads.
+nn::SequenceEncoderConfig small(int64_t n_layer, int64_t max_positions) {
   nn::SequenceEncoderConfig c;
   c.n_in = 6;
   c.dim = 16;
-  c.n_layer = 2;
+  c.n_layer = n_layer;
   c.n_head = 2;
   c.ff = 32;
-  c.max_positions = 8;
-  nn::SequenceEncoder enc(c, rng);
+  c.max_positions = max_positions;
+  return c;
+}
+
+}  // namespace
+
+TEST(SequenceEncoder, ShapesPositionsAndErrors) {
+  Rng rng(1);
+  nn::SequenceEncoder enc(small(2, 8), rng);
   EXPECT_EQ(enc.forward(randn({2, 15, 6}, rng)).shape(), (Shape{2, 8, 16}));
   EXPECT_EQ(enc.forward(randn({1, 4, 6}, rng)).shape(), (Shape{1, 2, 16}));
   EXPECT_THROW(enc.forward(randn({1, 17, 6}, rng)), Error);  // 9 positions > 8
@@ -42,14 +51,7 @@ TEST(SequenceEncoder, ShapesPositionsAndErrors) {
 
 TEST(SequenceEncoder, LearnsToTellTwoSignalsApart) {
   Rng rng(3);
-  nn::SequenceEncoderConfig c;
-  c.n_in = 6;
-  c.dim = 16;
-  c.n_layer = 1;
-  c.n_head = 2;
-  c.ff = 32;
-  c.max_positions = 16;
-  nn::SequenceEncoder enc(c, rng);
+  nn::SequenceEncoder enc(small(1, 16), rng);
   nn::Linear head(16, 2, true, rng);
   // Class 0: a slow sine on channel 0 (walking); class 1: a fast one on channel 3 (nodding).
   std::vector<float> xs;
