@@ -1,8 +1,11 @@
-// anymal data synth --out DIR --n N --seed S --split train|val|test [--size PX]: writes the
-// synthetic glasses world as LLaVA conversation JSONL (DIR/SPLIT.jsonl, one sample per line:
-// id, image, task, heldout, conversations) with the PNGs under DIR/images/. Deterministic for
-// a given seed; the JSONL is written last and atomically, so a killed run leaves no index
-// that points at missing images.
+// anymal data synth --out DIR --n N --seed S --split train|val|test [--size PX]
+//                   [--modality image|sound|motion]: writes the synthetic glasses world as
+// LLaVA conversation JSONL, one sample per line. Images: DIR/SPLIT.jsonl (id, image, task,
+// heldout, conversations) with the PNGs under DIR/images/. Sounds: DIR/SPLIT.sound.jsonl with
+// `audio` (16 kHz WAVs under DIR/audio/, the question after <audio>). Motion:
+// DIR/SPLIT.motion.jsonl with `imu` (CSVs under DIR/imu/, after <imu>). Deterministic for a
+// given seed; the JSONL is written last and atomically, so a killed run leaves no index that
+// points at missing files.
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -11,7 +14,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "data/synth_av_tasks.h"
 #include "data/synth_world.h"
+#include "formats/audio.h"
 
 namespace anymal::cli {
 
@@ -24,6 +29,7 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
     int64_t n = 1000;
     uint64_t seed = 1;
     int size = 96;
+    std::string modality = "image";
   };
   auto a = std::make_shared<Args>();
   synth->add_option("--out", a->out, "output directory")->required();
@@ -33,37 +39,66 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
   synth->add_option("--split", a->split, "train, val or test")
       ->check(CLI::IsMember({"train", "val", "test"}));
   synth->add_option("--size", a->size, "image side in pixels (80..256)");
+  synth->add_option("--modality", a->modality, "image (default), sound or motion")
+      ->check(CLI::IsMember({"image", "sound", "motion"}));
   return [a] {
     namespace fs = std::filesystem;
     const data::Split split = data::split_from_name(a->split);
+    const std::string folder = a->modality == "image"   ? "images"
+                               : a->modality == "sound" ? "audio"
+                                                        : "imu";
     std::error_code ec;
-    fs::create_directories(fs::path(a->out) / "images", ec);
-    if (ec) throw_error(ErrorKind::io, "cannot create " + a->out + "/images: " + ec.message());
+    fs::create_directories(fs::path(a->out) / folder, ec);
+    if (ec)
+      throw_error(ErrorKind::io, "cannot create " + a->out + "/" + folder + ": " + ec.message());
     std::vector<std::string> lines(size_t(a->n));
+    auto conversation = [](const std::string& marker, const std::string& q,
+                           const std::string& ans) {
+      return nlohmann::json{{{"from", "human"}, {"value", marker + "\n" + q}},
+                            {{"from", "gpt"}, {"value", ans}}};
+    };
     parallel_for(a->n, 8, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) {
-        const data::SynthSample s = data::synth_sample(a->seed, split, i, a->size);
         char id[32];
         std::snprintf(id, sizeof id, "%s_%06lld", a->split.c_str(), static_cast<long long>(i));
-        const std::string image = std::string("images/") + id + ".png";
-        save_png((fs::path(a->out) / image).string(), s.image);
-        nlohmann::json j = {{"id", id},
-                            {"image", image},
-                            {"task", s.task},
-                            {"heldout", s.heldout},
-                            {"conversations",
-                             {{{"from", "human"}, {"value", "<image>\n" + s.question}},
-                              {{"from", "gpt"}, {"value", s.answer}}}}};
+        nlohmann::json j;
+        if (a->modality == "image") {
+          const data::SynthSample s = data::synth_sample(a->seed, split, i, a->size);
+          const std::string image = std::string("images/") + id + ".png";
+          save_png((fs::path(a->out) / image).string(), s.image);
+          j = {{"id", id},
+               {"image", image},
+               {"task", s.task},
+               {"heldout", s.heldout},
+               {"conversations", conversation("<image>", s.question, s.answer)}};
+        } else if (a->modality == "sound") {
+          const data::SoundSample s = data::synth_sound_sample(a->seed, split, i);
+          const std::string audio = std::string("audio/") + id + ".wav";
+          save_wav((fs::path(a->out) / audio).string(), s.audio, kAudioSampleRate);
+          j = {{"id", id},
+               {"audio", audio},
+               {"task", s.task},
+               {"conversations", conversation("<audio>", s.question, s.answer)}};
+        } else {
+          const data::MotionSample s = data::synth_motion_sample(a->seed, split, i);
+          const std::string imu = std::string("imu/") + id + ".csv";
+          write_file_atomic((fs::path(a->out) / imu).string(), data::motion_csv(s.trace));
+          j = {{"id", id},
+               {"imu", imu},
+               {"task", s.task},
+               {"conversations", conversation("<imu>", s.question, s.answer)}};
+        }
         lines[size_t(i)] = j.dump() + "\n";
       }
     });
     std::string jsonl;
     for (const std::string& l : lines) jsonl += l;
-    const std::string index = (fs::path(a->out) / (a->split + ".jsonl")).string();
+    const std::string suffix = a->modality == "image" ? ".jsonl" : "." + a->modality + ".jsonl";
+    const std::string index = (fs::path(a->out) / (a->split + suffix)).string();
     write_file_atomic(index, jsonl);
-    std::printf("%s: %lld samples (%s, seed %llu, %d px)\n", index.c_str(),
-                static_cast<long long>(a->n), a->split.c_str(),
-                static_cast<unsigned long long>(a->seed), a->size);
+    std::printf("%s: %lld %s samples (%s, seed %llu)\n", index.c_str(),
+                static_cast<long long>(a->n), a->modality.c_str(), a->split.c_str(),
+                static_cast<unsigned long long>(a->seed));
     return 0;
   };
 }

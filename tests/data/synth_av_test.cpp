@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "data/synth_av_tasks.h"
 #include "data/synth_motion.h"
 #include "data/synth_sounds.h"
 #include "formats/audio.h"
@@ -173,4 +174,28 @@ TEST(SynthMotion, HeldOutSeedsAreTellableApartFromSimpleStatistics) {
   const double acc = nearest_centroid_accuracy(motion_classes(), motion_features, 30, 20);
   RecordProperty("accuracy", std::to_string(acc));
   EXPECT_GE(acc, 0.9);
+}
+
+TEST(SynthAvTasks, BalancedDeterministicAndSplitsDiffer) {
+  std::map<std::string, int> sounds, motions;
+  for (int64_t i = 0; i < 12; ++i) {
+    SoundSample s = synth_sound_sample(7, Split::train, i);
+    ++sounds[s.answer];
+    EXPECT_EQ(s.task, "sound");
+    EXPECT_FALSE(s.question.empty());
+    MotionSample m = synth_motion_sample(7, Split::train, i);
+    ++motions[m.answer];
+    EXPECT_EQ(m.task, m.cls == "nod" || m.cls == "shake" ? "gesture" : "activity");
+    if (m.task == "gesture") EXPECT_EQ(m.question, "Did I nod or shake my head?");
+  }
+  EXPECT_EQ(sounds.size(), 6u);
+  for (auto& [answer, n] : sounds) EXPECT_EQ(n, 2) << answer;
+  EXPECT_EQ(motions.size(), 6u);
+  EXPECT_EQ(motions.at("climbing stairs"), 2);
+  EXPECT_EQ(synth_sound_sample(7, Split::train, 3).audio,
+            synth_sound_sample(7, Split::train, 3).audio);
+  EXPECT_NE(synth_sound_sample(7, Split::train, 3).audio,
+            synth_sound_sample(7, Split::test, 3).audio);
+  EXPECT_NE(synth_motion_sample(7, Split::train, 3).trace.values,
+            synth_motion_sample(7, Split::val, 3).trace.values);
 }
