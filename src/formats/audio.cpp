@@ -127,7 +127,7 @@ std::vector<float> resample_audio(const std::vector<float>& samples, int from_ra
   return out;
 }
 
-std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate) {
+std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate, int channels) {
   std::vector<uint8_t> out;
   auto put = [&](uint32_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(uint8_t(v >> (8 * i)));
@@ -138,10 +138,10 @@ std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate) {
   out.insert(out.end(), {'W', 'A', 'V', 'E', 'f', 'm', 't', ' '});
   put(16, 4);
   put(1, 2);  // PCM
-  put(1, 2);  // mono
+  put(uint32_t(channels), 2);
   put(uint32_t(rate), 4);
-  put(uint32_t(rate) * 2, 4);
-  put(2, 2);
+  put(uint32_t(rate * channels) * 2, 4);
+  put(uint32_t(channels) * 2, 2);
   put(16, 2);
   out.insert(out.end(), {'d', 'a', 't', 'a'});
   put(data_bytes, 4);

@@ -37,8 +37,9 @@ Audio load_audio(const std::string& path, double max_seconds = kMaxAudioSeconds)
 // round(n * to / from) samples. Same rate: a copy.
 std::vector<float> resample_audio(const std::vector<float>& samples, int from_rate, int to_rate);
 
-// 16-bit PCM WAV of mono samples at `rate` (tests, the synthetic world); save_wav is atomic.
-std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate);
+// 16-bit PCM WAV of interleaved samples (mono by default) at `rate`, each rounded to the
+// nearest k/32768 (tests, the synthetic world); save_wav is atomic.
+std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate, int channels = 1);
 void save_wav(const std::string& path, const std::vector<float>& samples, int rate);
 
 }  // namespace anymal

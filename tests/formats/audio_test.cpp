@@ -20,29 +20,6 @@ using namespace anymal;
 
 namespace {
 
-// A 16-bit PCM WAV of interleaved samples.
-std::vector<uint8_t> wav_bytes(const std::vector<float>& interleaved, int channels, int rate) {
-  std::vector<uint8_t> out;
-  auto put = [&](uint32_t v, int n) {
-    for (int i = 0; i < n; ++i) out.push_back(uint8_t(v >> (8 * i)));
-  };
-  const uint32_t data = uint32_t(interleaved.size() * 2);
-  out.insert(out.end(), {'R', 'I', 'F', 'F'});
-  put(36 + data, 4);
-  out.insert(out.end(), {'W', 'A', 'V', 'E', 'f', 'm', 't', ' '});
-  put(16, 4);
-  put(1, 2);
-  put(uint32_t(channels), 2);
-  put(uint32_t(rate), 4);
-  put(uint32_t(rate * channels * 2), 4);
-  put(uint32_t(channels * 2), 2);
-  put(16, 2);
-  out.insert(out.end(), {'d', 'a', 't', 'a'});
-  put(data, 4);
-  for (float s : interleaved) put(uint16_t(int16_t(std::lround(s * 32767.0f))), 2);
-  return out;
-}
-
 std::vector<float> sine(double hz, int rate, double seconds, double amp = 0.5) {
   std::vector<float> x(size_t(std::lround(rate * seconds)));
   for (size_t i = 0; i < x.size(); ++i)
@@ -78,9 +55,7 @@ TEST(LogMel, MatchesWhisperFrontEndInTorch) {
   const Tensor& audio = fx.at("audio");
   std::vector<float> samples(audio.data<float>(), audio.data<float>() + audio.numel());
   // Through a 16-bit WAV and libsndfile: the fixture's samples are 16-bit values already.
-  std::vector<float> as_written(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) as_written[i] = samples[i] * 32768.0f / 32767.0f;
-  Audio a = decode_audio(wav_bytes(as_written, 1, 16000), "fixture.wav");
+  Audio a = decode_audio(encode_wav(samples, 16000, 1), "fixture.wav");
   ASSERT_EQ(a.samples.size(), samples.size());
   for (size_t i = 0; i < samples.size(); ++i) ASSERT_EQ(a.samples[i], samples[i]) << i;
 
@@ -100,7 +75,7 @@ TEST(AudioDecode, StereoAt44kIsMixedDownAndResampledTo16k) {
   const std::vector<float> left = sine(1000, 44100, 0.5, 0.6), right = sine(1000, 44100, 0.5, 0.2);
   std::vector<float> stereo;
   for (size_t i = 0; i < left.size(); ++i) stereo.insert(stereo.end(), {left[i], right[i]});
-  Audio a = decode_audio(wav_bytes(stereo, 2, 44100), "stereo.wav");
+  Audio a = decode_audio(encode_wav(stereo, 44100, 2), "stereo.wav");
   EXPECT_EQ(a.source_rate, 44100);
   EXPECT_EQ(a.source_channels, 2);
   EXPECT_FALSE(a.clipped);
@@ -108,10 +83,10 @@ TEST(AudioDecode, StereoAt44kIsMixedDownAndResampledTo16k) {
   EXPECT_NEAR(amplitude_at(a.samples, 1000, 16000), 0.4, 0.01);  // the mean of 0.6 and 0.2
   EXPECT_LT(amplitude_at(a.samples, 3000, 16000), 0.005);        // no spurious tone
   // 192 kHz is accepted and resampled; 9 channels are not.
-  Audio hi = decode_audio(wav_bytes(sine(440, 192000, 0.25), 1, 192000), "hi.wav");
+  Audio hi = decode_audio(encode_wav(sine(440, 192000, 0.25), 192000, 1), "hi.wav");
   EXPECT_NEAR(double(hi.samples.size()), 4000, 1);
   EXPECT_NEAR(amplitude_at(hi.samples, 440, 16000), 0.5, 0.01);
-  expect_error(wav_bytes(std::vector<float>(9 * 100, 0.1f), 9, 16000), "9 channels");
+  expect_error(encode_wav(std::vector<float>(9 * 100, 0.1f), 16000, 9), "9 channels");
 }
 
 TEST(AudioDecode, FlacAndOggThroughLibsndfile) {
@@ -134,16 +109,16 @@ TEST(AudioDecode, FlacAndOggThroughLibsndfile) {
 }
 
 TEST(AudioDecode, LongAudioIsClippedAndBadDataIsRefused) {
-  Audio a = decode_audio(wav_bytes(sine(300, 8000, 35.0), 1, 8000), "long.wav");
+  Audio a = decode_audio(encode_wav(sine(300, 8000, 35.0), 8000, 1), "long.wav");
   EXPECT_TRUE(a.clipped);
   EXPECT_NEAR(a.source_seconds, 35.0, 1e-6);
   EXPECT_EQ(a.samples.size(), size_t(30 * 16000));
-  Audio b = decode_audio(wav_bytes(sine(300, 8000, 3.0), 1, 8000), "b.wav", 1.5);
+  Audio b = decode_audio(encode_wav(sine(300, 8000, 3.0), 8000, 1), "b.wav", 1.5);
   EXPECT_EQ(b.samples.size(), size_t(1.5 * 16000));
   expect_error({}, "empty");
   std::vector<uint8_t> garbage(1000, 0x42);
   expect_error(garbage, "not a readable audio file");
-  std::vector<uint8_t> header_only = wav_bytes(sine(300, 8000, 1.0), 1, 8000);
+  std::vector<uint8_t> header_only = encode_wav(sine(300, 8000, 1.0), 8000, 1);
   header_only.resize(44);
   expect_error(header_only, "clip.wav");
   EXPECT_THROW(log_mel_spectrogram(std::vector<float>(100, 0.0f)), Error);  // < n_fft / 2 + 1
