@@ -1,8 +1,8 @@
 // anymal chat [-m LLM.gguf --mmproj PROJ.gguf] [--image IMG]: a multi-turn conversation in the
 // terminal, in the model's chat template (LLaVA-1.5's when it has none we recognise).
-// `/image PATH` attaches an image to the next message, `/reset` starts over, `/quit` (or end of
-// input) leaves. The conversation stays in the KV cache between turns; an image seen before is
-// not encoded again.
+// `/image PATH`, `/audio PATH` and `/imu PATH` attach inputs to the next message, `/reset`
+// starts over, `/quit` (or end of input) leaves. The conversation stays in the KV cache
+// between turns; an input seen before is not encoded again.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -11,7 +11,6 @@
 
 #include "commands.h"
 #include "core/error.h"
-#include "formats/image.h"
 #include "infer/image_cache.h"
 #include "infer/session.h"
 #include "models/anymal/chat_template.h"
@@ -30,7 +29,9 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
 }  // namespace
 
 Runner add_chat_command(CLI::App& app, const GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("chat", "talk about images in the terminal (/image PATH, /reset)");
+  auto* cmd = app.add_subcommand(
+      "chat",
+      "talk about images, sounds and motion in the terminal (/image, /audio, /imu, /reset)");
   struct Args {
     std::string model, mmproj, image;
     int n_predict = 256;
@@ -53,10 +54,13 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions& global) {
     infer::Session session(*vlm.model, *vlm.tok, ctx);
     infer::ImageEmbeddingCache cache;
     const models::ChatTemplate tmpl = models::chat_template_of(vlm.model->file());
-    std::string pending_image = a->image;
+    std::vector<std::pair<models::Modality, std::string>> pending;
+    if (!a->image.empty()) pending.emplace_back(models::Modality::image, a->image);
     bool first_turn = true;
     std::string line;
-    std::fprintf(stderr, "chat: /image PATH attaches an image, /reset starts over, /quit leaves\n");
+    std::fprintf(stderr,
+                 "chat: /image, /audio or /imu PATH attaches an input, /reset starts over, /quit "
+                 "leaves\n");
     while (std::fputs("> ", stderr), std::getline(std::cin, line)) {
       if (line == "/quit") break;
       if (line == "/reset") {
@@ -64,30 +68,36 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions& global) {
         first_turn = true;
         continue;
       }
-      if (line.rfind("/image ", 0) == 0) {
-        pending_image = line.substr(7);
-        continue;
+      bool attached = false;
+      for (models::Modality m :
+           {models::Modality::image, models::Modality::audio, models::Modality::imu}) {
+        const std::string command = std::string("/") + models::modality_name(m) + " ";
+        if (line.rfind(command, 0) != 0) continue;
+        if (vlm.enc.has(m))
+          pending.emplace_back(m, line.substr(command.size()));
+        else
+          std::fprintf(stderr, "error: this model has no %s encoder\n", models::modality_name(m));
+        attached = true;
       }
+      if (attached) continue;
       if (line.empty()) continue;
       try {
-        // The model's chat template; an image goes at the start of its message. Text before
-        // and after an image is tokenized apart, BOS only at the very start.
-        const std::string image_path = std::exchange(pending_image, "");
-        Tensor embd;
-        models::ImagePrompt p;
-        if (!image_path.empty()) {
-          std::vector<uint8_t> bytes = read_bytes(image_path);
-          embd = cache.get_or_compute(
-              bytes, [&] { return vlm.vision->embed({decode_image(bytes, image_path)}); });
-          p = models::split_image_prompt(
-              *vlm.tok, models::format_user_turn(tmpl, "<image>\n" + line, first_turn), first_turn);
-        } else {
-          p.after =
-              vlm.tok->encode(models::format_user_turn(tmpl, line, first_turn), first_turn, true);
+        // The model's chat template; the inputs go at the start of the message, each marker
+        // on its own line. Text around them is tokenized apart, BOS only at the very start.
+        const auto inputs = std::exchange(pending, {});
+        std::vector<models::Modality> kinds;
+        std::vector<Tensor> embds;
+        for (const auto& [m, path] : inputs) {
+          std::vector<uint8_t> bytes = read_bytes(path);
+          kinds.push_back(m);
+          embds.push_back(cache.get_or_compute(
+              bytes, [&, m = m, &path = path] { return vlm.enc.embed_bytes(m, bytes, path); }));
         }
-        session.eval_tokens(p.before);
-        if (embd.defined()) session.eval_embeddings(embd.data<float>(), embd.dim(1));
-        session.eval_tokens(p.after);
+        const models::MediaPrompt p = models::split_media_prompt(
+            *vlm.tok,
+            models::format_user_turn(tmpl, models::media_question(kinds, line), first_turn),
+            first_turn);
+        eval_media_prompt(session, p, embds);
         first_turn = false;
         infer::Sampler sampler(a->sampling);
         session.generate(a->n_predict, sampler, [](const std::string& s) {

@@ -1,4 +1,4 @@
-// anymal eval -m MODEL --data DATA.jsonl [--json OUT.json] [--limit N]: exact-match accuracy
+// anymal eval -m MODEL --data DATA.jsonl... [--json OUT.json] [--limit N]: exact-match accuracy
 // per task, asked as `anymal ask` asks. MODEL: a model.gguf (with --mmproj), a directory holding
 // model.gguf + mmproj.gguf, or a run directory (its export/); default: the bundled demo model.
 #include <cstdio>
@@ -15,7 +15,8 @@ namespace anymal::cli {
 Runner add_eval_command(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand("eval", "exact-match accuracy of a model on a dataset, per task");
   struct Args {
-    std::string model, mmproj, data, json;
+    std::string model, mmproj, json;
+    std::vector<std::string> data;
     int64_t limit = 0;
     int max_tokens = 32;
   };
@@ -25,7 +26,7 @@ Runner add_eval_command(CLI::App& app, const GlobalOptions& global) {
                   "or a run directory")
       ->required();
   cmd->add_option("--mmproj", a->mmproj, "vision projector (when -m is a file)");
-  cmd->add_option("--data", a->data, "LLaVA JSONL dataset")->required();
+  cmd->add_option("--data", a->data, "LLaVA JSONL datasets (images, sounds, motion)")->required();
   cmd->add_option("--json", a->json, "write {task: accuracy} here");
   cmd->add_option("--limit", a->limit, "evaluate the first N examples")
       ->check(CLI::NonNegativeNumber);
@@ -46,10 +47,14 @@ Runner add_eval_command(CLI::App& app, const GlobalOptions& global) {
       mmproj = (dir / "mmproj.gguf").string();
     }
     Vlm vlm = load_vlm(model, mmproj, demo_dir);
-    data::DatasetReport report;
-    const auto examples = data::read_llava_jsonl(a->data, {}, report);
+    std::vector<data::Example> examples;
+    for (const std::string& file : a->data) {
+      data::DatasetReport report;
+      auto part = data::read_llava_jsonl(file, {}, report);
+      examples.insert(examples.end(), part.begin(), part.end());
+    }
     const train::EvalReport r =
-        train::evaluate(*vlm.model, *vlm.tok, *vlm.vision, examples, a->max_tokens, a->limit);
+        train::evaluate(*vlm.model, *vlm.tok, vlm.enc, examples, a->max_tokens, a->limit);
     std::fputs(r.table().c_str(), stdout);
     if (!a->json.empty()) write_file_atomic(a->json, r.to_json().dump(1) + "\n");
     return 0;

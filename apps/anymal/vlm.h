@@ -1,4 +1,5 @@
-// What `ask` and `chat` load: a language model, its tokenizer and its vision projector.
+// What `ask` and `chat` load: a language model, its tokenizer and its mmproj encoders (vision,
+// and audio / IMU when the file has them).
 #pragma once
 
 #include <filesystem>
@@ -6,7 +7,8 @@
 #include <string>
 
 #include "core/error.h"
-#include "models/anymal/vision.h"
+#include "infer/session.h"
+#include "models/anymal/encoders.h"
 #include "models/llm/llama.h"
 #include "text/tokenizer.h"
 
@@ -15,7 +17,7 @@ namespace anymal::cli {
 struct Vlm {
   std::unique_ptr<models::LlamaModel> model;
   std::unique_ptr<text::Tokenizer> tok;
-  std::unique_ptr<models::VisionModel> vision;
+  models::Encoders enc;
 };
 
 // model empty: the bundled demo model in demo_dir (model.gguf + mmproj.gguf).
@@ -37,8 +39,22 @@ inline Vlm load_vlm(std::string model, std::string mmproj, const std::string& de
   Vlm v;
   v.model = models::LlamaModel::load(model);
   v.tok = text::Tokenizer::from_gguf(v.model->file());
-  v.vision = models::VisionModel::load(mmproj, v.model->config().n_embd);
+  v.enc = models::Encoders::load(mmproj, v.model->config().n_embd);
   return v;
+}
+
+// Appends a split prompt to the session: pieces[0], embds[0], pieces[1], ... (one embedding
+// [1, n, n_embd] per marker, in order).
+inline void eval_media_prompt(infer::Session& session, const models::MediaPrompt& p,
+                              const std::vector<Tensor>& embds) {
+  if (embds.size() != p.media.size())
+    throw_error(ErrorKind::invalid_input, "the prompt has " + std::to_string(p.media.size()) +
+                                              " input markers for " + std::to_string(embds.size()) +
+                                              " inputs");
+  for (size_t i = 0; i < p.pieces.size(); ++i) {
+    session.eval_tokens(p.pieces[i]);
+    if (i < embds.size()) session.eval_embeddings(embds[i].data<float>(), embds[i].dim(1));
+  }
 }
 
 }  // namespace anymal::cli

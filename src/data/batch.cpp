@@ -3,7 +3,9 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "formats/audio.h"
 #include "formats/image.h"
+#include "formats/imu.h"
 #include "models/anymal/chat_template.h"
 #include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
@@ -22,30 +24,30 @@ std::vector<int32_t> answer_tokens(const text::Tokenizer& tok, const std::string
 }  // namespace
 
 std::string example_text(const Example& ex) {
-  const std::string q = ex.image.empty() ? ex.question : "<image>\n" + ex.question;
-  return models::format_user_turn(models::ChatTemplate::llava, q, true) + " " + ex.answer;
+  std::vector<models::Modality> inputs;
+  if (ex.media() != models::Modality::none) inputs.push_back(ex.media());
+  return models::format_user_turn(models::ChatTemplate::llava,
+                                  models::media_question(inputs, ex.question), true) +
+         " " + ex.answer;
 }
 
 models::MultimodalExample multimodal_example(const text::Tokenizer& tok, const Example& ex) {
   models::MultimodalExample m;
-  if (ex.image.empty()) {
-    m.has_image = false;
-    m.before = tok.encode(models::format_user_turn(models::ChatTemplate::llava, ex.question, true),
-                          true, true);
-  } else {
-    const models::ImagePrompt p = models::split_image_prompt(
-        tok,
-        models::format_user_turn(models::ChatTemplate::llava, "<image>\n" + ex.question, true));
-    m.before = p.before;
-    m.after = p.after;
-  }
+  m.media = ex.media();
+  std::vector<models::Modality> inputs;
+  if (m.media != models::Modality::none) inputs.push_back(m.media);
+  const models::MediaPrompt p = models::split_media_prompt(
+      tok, models::format_user_turn(models::ChatTemplate::llava,
+                                    models::media_question(inputs, ex.question), true));
+  m.before = p.pieces.front();
+  if (p.pieces.size() == 2) m.after = p.pieces.back();
   m.answer = answer_tokens(tok, " " + ex.answer);
   return m;
 }
 
 models::MultimodalExample text_example(const text::Tokenizer& tok, const Example& ex) {
   models::MultimodalExample m;
-  m.has_image = false;
+  m.media = models::Modality::none;
   m.before = {tok.bos()};
   m.answer = answer_tokens(tok, "USER: " + ex.question + " ASSISTANT: " + ex.answer);
   return m;
@@ -65,6 +67,31 @@ Tensor load_pixels(const std::vector<const Example*>& examples, int64_t S, const
     dst += 3 * S * S;
   }
   return out;
+}
+
+models::MediaBatch load_media(const std::vector<const Example*>& examples,
+                              const models::AnymalConfig& c) {
+  models::MediaBatch media;
+  std::vector<Audio> clips;
+  std::vector<ImuTrace> traces;
+  bool images = false;
+  for (const Example* e : examples) {
+    images |= !e->image.empty();
+    if (!e->audio.empty()) clips.push_back(load_audio(e->audio));
+    if (!e->imu.empty()) traces.push_back(load_imu(e->imu));
+  }
+  if (images) media.pixels = load_pixels(examples, c.vit.image_size, c.mean.data(), c.std.data());
+  if (!clips.empty()) {
+    std::vector<const std::vector<float>*> p;
+    for (const Audio& a : clips) p.push_back(&a.samples);
+    media.audio = models::audio_features(p, c.audio.seconds);
+  }
+  if (!traces.empty()) {
+    std::vector<const ImuTrace*> p;
+    for (const ImuTrace& t : traces) p.push_back(&t);
+    media.imu = models::imu_features(p, c.imu.seconds, c.imu.mean, c.imu.std);
+  }
+  return media;
 }
 
 BatchSampler::BatchSampler(int64_t n, uint64_t seed, uint64_t stream)

@@ -1,7 +1,8 @@
 // Turns dataset examples into what the model trains on, exactly as inference will present
-// them: the user turn written with LLaVA's chat template ("USER: <image>\nQ ASSISTANT:"),
-// split at the image and tokenized as split_image_prompt does (BOS first), the answer as
-// " A" + EOS; images decoded and preprocessed as preprocess_llava does for the tower.
+// them: the user turn written with LLaVA's chat template ("USER: <image>\nQ ASSISTANT:", or
+// <audio> / <imu>), split at the input and tokenized as split_media_prompt does (BOS first),
+// the answer as " A" + EOS; images preprocessed as preprocess_llava does for the tower, audio
+// and motion windowed as signal_features.h does.
 // BatchSampler draws a deterministic order: a fresh permutation of the examples every epoch,
 // a pure function of (seed, stream, position), so a resumed run sees the same batches.
 #pragma once
@@ -26,6 +27,9 @@ std::string example_text(const Example& ex);
 // Images of the examples (those with one), [n, 3, S, S] normalized with mean/std.
 Tensor load_pixels(const std::vector<const Example*>& examples, int64_t image_size,
                    const float mean[3], const float std[3]);
+// Every input of the examples, per modality in order, as the model's towers read them.
+models::MediaBatch load_media(const std::vector<const Example*>& examples,
+                              const models::AnymalConfig& c);
 
 class BatchSampler {
  public:

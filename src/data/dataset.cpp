@@ -27,6 +27,17 @@ std::string DatasetReport::summary() const {
   return s;
 }
 
+models::Modality Example::media() const {
+  return !image.empty()   ? models::Modality::image
+         : !audio.empty() ? models::Modality::audio
+         : !imu.empty()   ? models::Modality::imu
+                          : models::Modality::none;
+}
+
+const std::string& Example::media_path() const {
+  return !image.empty() ? image : !audio.empty() ? audio : imu;
+}
+
 namespace {
 
 size_t count_of(const std::string& s, const std::string& needle) {
@@ -63,16 +74,24 @@ std::string parse_line(const std::string& line, const fs::path& base,
     if (from == "gpt" && ex.answer.empty() && !ex.question.empty())
       ex.answer = turn["value"].get<std::string>();
   }
-  const size_t markers = count_of(ex.question, "<image>");
-  const bool has_image = j.contains("image") && j["image"].is_string();
-  if (markers != (has_image ? 1u : 0u)) return "<image> count not matching images";
-  if (has_image) {
-    const fs::path p = base / j["image"].get<std::string>();
+  // One input: the key that names its file and the marker that places it.
+  int inputs = 0;
+  for (models::Modality m :
+       {models::Modality::image, models::Modality::audio, models::Modality::imu}) {
+    const std::string key = models::modality_name(m), marker = models::modality_marker(m);
+    const size_t markers = count_of(ex.question, marker);
+    const bool has = j.contains(key) && j[key].is_string();
+    if (markers != (has ? 1u : 0u)) return marker + " count not matching " + key + " files";
+    if (!has) continue;
+    if (++inputs > 1) return "more than one input";
+    const fs::path p = base / j[key].get<std::string>();
     std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) return "missing image";
-    ex.image = p.string();
-    const size_t at = ex.question.find("<image>");
-    ex.question = ex.question.substr(0, at) + ex.question.substr(at + 7);
+    if (!fs::is_regular_file(p, ec)) return "missing " + key;
+    (m == models::Modality::image   ? ex.image
+     : m == models::Modality::audio ? ex.audio
+                                    : ex.imu) = p.string();
+    const size_t at = ex.question.find(marker);
+    ex.question = ex.question.substr(0, at) + ex.question.substr(at + marker.size());
   }
   ex.question = trim(ex.question);
   ex.answer = trim(ex.answer);

@@ -1,8 +1,9 @@
 // Multimodal datasets in the LLaVA conversation format: one JSON object per line with
-// "image" (a path relative to the file), optional "task" and "id", and "conversations": the
-// first human turn (holding the one "<image>" marker) and the first gpt turn become a
-// question/answer pair. Bad lines (not JSON or not UTF-8, a missing image file, an unknown
-// task, an <image> count other than one, an empty question or answer) are skipped and counted
+// "image" (a path relative to the file) or, for AnyMAL's other modalities, "audio" (a sound
+// file) or "imu" (a motion CSV), optional "task" and "id", and "conversations": the first human
+// turn (holding the one "<image>", "<audio>" or "<imu>" marker) and the first gpt turn become a
+// question/answer pair. Bad lines (not JSON or not UTF-8, a missing input file, an unknown
+// task, a marker count other than one, an empty question or answer) are skipped and counted
 // by reason; more than 1% of them is an error, since that means a broken dataset rather than
 // a few bad rows.
 #pragma once
@@ -13,11 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "models/anymal/media.h"
+
 namespace anymal::data {
 
 struct Example {
-  std::string id, task, image, question, answer;  // image: resolved path ("" for text-only)
+  std::string id, task, question, answer;
+  std::string image, audio, imu;  // resolved paths; at most one is set (none: text only)
   bool heldout = false;
+  models::Modality media() const;
+  const std::string& media_path() const;  // the set one, or ""
 };
 
 struct DatasetReport {

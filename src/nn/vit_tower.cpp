@@ -58,7 +58,11 @@ Tensor VitTower::pooled(const Tensor& pixels) const {
 }
 
 std::string VitTower::clip_tensor_name(const std::string& param) {
-  std::string n = "v." + param;
+  return nn::clip_tensor_name("v", param);
+}
+
+std::string clip_tensor_name(const std::string& prefix, const std::string& param) {
+  std::string n = prefix + "." + param;
   for (const auto& [from, to] : {std::pair<const char*, const char*>{".attn_norm.", ".ln1."},
                                  {".ffn_norm.", ".ln2."},
                                  {".attn_output.", ".attn_out."}}) {

@@ -49,6 +49,11 @@ class VitTower : public Module {
 };
 
 // LLaVA's projector: mm.2(gelu(mm.0(x))), the `mlp` type of clip files.
+// The tensor name in a `clip` file of a tower's parameter: prefix "v" (vision), "a" (audio)
+// or "imu", and llama.cpp's block names (ln1, ln2, attn_out for attn_norm, ffn_norm,
+// attn_output).
+std::string clip_tensor_name(const std::string& prefix, const std::string& param);
+
 class MlpProjector : public Module {
  public:
   MlpProjector(int64_t n_in, int64_t n_hidden, int64_t n_out, Rng& rng);

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "formats/image.h"
 #include "infer/sampler.h"
 #include "infer/session.h"
 #include "models/anymal/chat_template.h"
@@ -41,7 +40,7 @@ nlohmann::json EvalReport::to_json() const {
 }
 
 EvalReport evaluate(const models::LlamaModel& lm, const text::Tokenizer& tok,
-                    const models::VisionModel& vision, const std::vector<data::Example>& examples,
+                    const models::Encoders& enc, const std::vector<data::Example>& examples,
                     int max_tokens, int64_t limit) {
   EvalReport report;
   const int64_t n =
@@ -55,16 +54,15 @@ EvalReport evaluate(const models::LlamaModel& lm, const text::Tokenizer& tok,
     const data::Example& ex = examples[size_t(i)];
     session.reset();
     std::string answer;
-    if (ex.image.empty()) {
-      session.eval_tokens(
-          tok.encode(models::format_user_turn(tmpl, ex.question, true), true, true));
-    } else {
-      const Tensor embd = vision.embed({load_image(ex.image)});
-      const models::ImagePrompt p = models::split_image_prompt(
-          tok, models::format_user_turn(tmpl, "<image>\n" + ex.question, true));
-      session.eval_tokens(p.before);
+    std::vector<models::Modality> inputs;
+    if (ex.media() != models::Modality::none) inputs.push_back(ex.media());
+    const models::MediaPrompt p = models::split_media_prompt(
+        tok, models::format_user_turn(tmpl, models::media_question(inputs, ex.question), true));
+    session.eval_tokens(p.pieces.front());
+    if (!inputs.empty()) {
+      const Tensor embd = enc.embed_file(inputs[0], ex.media_path());
       session.eval_embeddings(embd.data<float>(), embd.dim(1));
-      session.eval_tokens(p.after);
+      session.eval_tokens(p.pieces.back());
     }
     infer::Sampler sampler(greedy);
     const int budget = int(std::min<int64_t>(max_tokens, n_ctx - session.n_past() - 1));

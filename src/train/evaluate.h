@@ -1,6 +1,7 @@
-// Exact-match evaluation of a vision-language model on a dataset: each example's question is
-// asked as `anymal ask` asks it (LLaVA template, greedy decoding through the inference
-// engine), the answer trimmed and compared with the reference. Per task and overall, plus the
+// Exact-match evaluation of a multimodal model on a dataset: each example's question is asked
+// with its input (image, sound or motion) as `anymal ask` asks it (the model's template,
+// greedy decoding through the inference engine), the answer trimmed and compared with the
+// reference. Per task and overall, plus the
 // examples that show a held-out (colour, class) pair.
 #pragma once
 
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "models/anymal/vision.h"
+#include "models/anymal/encoders.h"
 #include "models/llm/llama.h"
 #include "text/tokenizer.h"
 
@@ -31,7 +32,7 @@ struct EvalReport {
 
 // Greedy answers of at most max_tokens tokens; limit > 0 evaluates the first `limit` examples.
 EvalReport evaluate(const models::LlamaModel& lm, const text::Tokenizer& tok,
-                    const models::VisionModel& vision, const std::vector<data::Example>& examples,
+                    const models::Encoders& enc, const std::vector<data::Example>& examples,
                     int max_tokens = 32, int64_t limit = 0);
 
 }  // namespace anymal::train

@@ -64,6 +64,16 @@ class Reader {
       out.push_back(s);
     }
   }
+  // One path or a non-empty list of them.
+  void get_paths(const char* k, std::vector<std::string>& out) const {
+    if (!has(k)) return;
+    if (j_[k].is_string()) {
+      out.push_back(j_[k].get<std::string>());
+      return;
+    }
+    get(k, out, {});
+    if (out.empty()) fail(std::string(k) + " must be a file or a non-empty list of files");
+  }
   const std::string& where() const { return where_; }
 
  private:
@@ -85,11 +95,11 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   Reader d(r.at("data"), path + ": data");
   d.only({"train", "val"});
-  d.get("train", c.train_data);
-  d.get("val", c.val_data);
+  d.get_paths("train", c.train_data);
+  d.get_paths("val", c.val_data);
   if (c.train_data.empty()) d.fail("missing key \"train\"");
-  c.train_data = (base / c.train_data).string();
-  if (!c.val_data.empty()) c.val_data = (base / c.val_data).string();
+  for (auto* list : {&c.train_data, &c.val_data})
+    for (std::string& f : *list) f = (base / f).string();
   if (r.has("tokenizer")) {
     Reader t(r.at("tokenizer"), path + ": tokenizer");
     t.only({"vocab_size"});
@@ -141,8 +151,8 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
   std::set<std::string> names;
   for (size_t i = 0; i < stages.size(); ++i) {
     Reader s(stages[i], path + ": stages[" + std::to_string(i) + "]");
-    s.only({"name", "kind", "tasks", "train", "steps", "batch", "warmup", "lr", "min_lr",
-            "weight_decay", "clip_grad", "lora_rank", "lora_alpha"});
+    s.only({"name", "kind", "modality", "tasks", "train", "steps", "batch", "warmup", "lr",
+            "min_lr", "weight_decay", "clip_grad", "lora_rank", "lora_alpha"});
     StageConfig st;
     s.get("name", st.name);
     if (st.name.empty()) st.name = "stage" + std::to_string(i);
@@ -150,8 +160,22 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
     s.get("kind", st.kind);
     if (st.kind != "text" && st.kind != "clip" && st.kind != "multimodal")
       s.fail("kind must be \"text\", \"clip\" or \"multimodal\"");
+    s.get("modality", st.modality);
+    if (st.modality != "image" && st.modality != "audio" && st.modality != "imu")
+      s.fail("modality must be \"image\", \"audio\" or \"imu\"");
+    if (st.modality != "image" && st.kind != "clip")
+      s.fail("modality is for clip stages (multimodal stages take every input)");
+    if ((st.modality == "audio" && !c.model.audio.present()) ||
+        (st.modality == "imu" && !c.model.imu.present()))
+      s.fail("the model has no " + st.modality + " tower (model." + st.modality + ")");
     s.get("tasks", st.tasks, {});
-    s.get("train", st.train, {"lm", "vit", "projector", "clip_head", "lora"});
+    s.get("train", st.train,
+          {"lm", "vit", "projector", "audio", "audio_projector", "imu", "imu_projector",
+           "clip_head", "lora"});
+    for (const std::string& g : st.train)
+      if ((g.rfind("audio", 0) == 0 && !c.model.audio.present()) ||
+          (g.rfind("imu", 0) == 0 && !c.model.imu.present()))
+        s.fail("train names " + g + " but the model has no such tower");
     if (st.train.empty()) s.fail("train must name what the stage updates");
     s.at("steps");
     s.get("steps", st.steps);

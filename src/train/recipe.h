@@ -3,10 +3,13 @@
 // bad value is an invalid_input error naming the file and the key's path.
 //
 // Stage kinds: "text" (language-model pretraining on the dataset's text: every token is a
-// target), "clip" (contrastive image-caption pretraining of the vision tower), "multimodal"
-// (answer tokens after an image; `tasks` limits the examples, empty = all). `train` names what
-// the stage updates: "lm", "vit", "projector", "clip_head", "lora" (adapters on every linear
-// of the LM's blocks, rank/alpha from the stage; the base weights stay frozen).
+// target), "clip" (contrastive pretraining of the `modality` tower, "image" by default, against
+// the answers' text: captions for images, the class for sounds and motions), "multimodal"
+// (answer tokens after an image, audio clip or motion trace; `tasks` limits the examples,
+// empty = all). `train` names what the stage updates: "lm", "vit", "projector" (the vision
+// projector), "audio", "audio_projector", "imu", "imu_projector", "clip_head", "lora" (adapters
+// on every linear of the LM's blocks, rank/alpha from the stage; the base weights stay frozen).
+// data.train and data.val take one JSONL file or a list of them (e.g. images, sounds, motion).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +22,7 @@
 namespace anymal::train {
 
 struct StageConfig {
-  std::string name, kind;
+  std::string name, kind, modality = "image";
   std::vector<std::string> tasks, train;
   int64_t steps = 0, batch = 8, warmup = 0, lora_rank = 0;
   float lr = 1e-3f, min_lr = 0, weight_decay = 0.01f, clip_grad = 1.0f, lora_alpha = 16;
@@ -28,7 +31,7 @@ struct StageConfig {
 struct RecipeConfig {
   std::string path;  // the file, for messages; data paths are relative to its directory
   uint64_t seed = 1;
-  std::string train_data, val_data;
+  std::vector<std::string> train_data, val_data;
   // Start from existing models (GGUF or Hugging Face directories): init_lm sets the language
   // model (sizes, weights and tokenizer), init_vision the vision tower (and mlp projector).
   std::string init_lm, init_vision;

@@ -75,8 +75,16 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
       if (m.mlp) m.mlp->set_requires_grad(true);
       if (m.perceiver) m.perceiver->set_requires_grad(true);
     }
+    // The recipe checked that a stage only names towers the model has.
+    if (g == "audio") m.audio->encoder.set_requires_grad(true);
+    if (g == "audio_projector") m.audio->projector.set_requires_grad(true);
+    if (g == "imu") m.imu->encoder.set_requires_grad(true);
+    if (g == "imu_projector") m.imu->projector.set_requires_grad(true);
     if (g == "clip_head") {
-      m.clip_img.set_requires_grad(true);
+      // The head of the tower the stage trains, and the text side.
+      if (st.modality == "image") m.clip_img.set_requires_grad(true);
+      if (st.modality == "audio") m.clip_audio->set_requires_grad(true);
+      if (st.modality == "imu") m.clip_imu->set_requires_grad(true);
       m.clip_txt.set_requires_grad(true);
     }
     if (g == "lora")
@@ -88,11 +96,12 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
 std::vector<const data::Example*> stage_examples(const StageConfig& st,
                                                  const std::vector<data::Example>& all) {
   std::vector<std::string> tasks = st.tasks;
-  if (tasks.empty() && st.kind == "clip") tasks = {"caption"};
+  if (tasks.empty() && st.kind == "clip" && st.modality == "image") tasks = {"caption"};
   std::vector<const data::Example*> out;
   for (const auto& ex : all) {
     if (!tasks.empty() && !has(tasks, ex.task)) continue;
-    if ((st.kind == "clip" || st.kind == "multimodal") && ex.image.empty()) continue;
+    if (st.kind == "multimodal" && ex.media() == models::Modality::none) continue;
+    if (st.kind == "clip" && models::modality_name(ex.media()) != st.modality) continue;
     out.push_back(&ex);
   }
   if (out.empty())
@@ -116,21 +125,22 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
       captions.push_back(tok.encode(ex->answer, false));
       tokens += int64_t(captions.back().size());
     }
-    return m.clip_loss(captions,
-                       data::load_pixels(batch, c.vit.image_size, c.mean.data(), c.std.data()));
+    const models::MediaBatch media = data::load_media(batch, c);
+    if (st.modality == "image") return m.clip_loss(captions, models::Modality::image, media.pixels);
+    if (st.modality == "audio") return m.clip_loss(captions, models::Modality::audio, media.audio);
+    return m.clip_loss(captions, models::Modality::imu, media.imu);
   }
   std::vector<models::MultimodalExample> exs;
   for (const auto* ex : batch) {
     exs.push_back(st.kind == "text" ? data::text_example(tok, *ex)
                                     : data::multimodal_example(tok, *ex));
     const auto& e = exs.back();
-    tokens += int64_t(e.before.size() + e.after.size() + e.answer.size()) +
-              (e.has_image ? m.n_image_tokens() : 0);
+    tokens +=
+        int64_t(e.before.size() + e.after.size() + e.answer.size()) + m.n_media_tokens(e.media);
   }
-  Tensor pixels;
-  if (st.kind == "multimodal")
-    pixels = data::load_pixels(batch, c.vit.image_size, c.mean.data(), c.std.data());
-  return m.loss(exs, pixels);
+  models::MediaBatch media;
+  if (st.kind == "multimodal") media = data::load_media(batch, c);
+  return m.loss(exs, media);
 }
 
 // metrics.jsonl without the lines past (stage, step): what a resumed run will write again.
@@ -190,9 +200,14 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                     r.path + ": stages " + st.name + " and " + other.name +
                         " train LoRA adapters of different rank or alpha");
 
-  data::DatasetReport report;
-  const std::vector<data::Example> train = data::read_llava_jsonl(r.train_data, {}, report);
-  log_info("%s: %s", r.train_data.c_str(), report.summary().c_str());
+  std::vector<data::Example> train;
+  for (const std::string& file : r.train_data) {
+    data::DatasetReport report;
+    std::vector<data::Example> part = data::read_llava_jsonl(file, {}, report);
+    log_info("%s: %s", file.c_str(), report.summary().c_str());
+    train.insert(train.end(), std::make_move_iterator(part.begin()),
+                 std::make_move_iterator(part.end()));
+  }
   std::shared_ptr<GgufFile> tok_file;
   auto tok = run_tokenizer(r, dir, train, tok_file);
   models::AnymalConfig mc = r.model;

@@ -163,8 +163,8 @@ TEST(AnymalModel, AFewStepsLowerTheAnswerLoss) {
   Rng rng(1);
   AnymalModel model(small_config(300, "mlp"), rng);
   std::vector<MultimodalExample> batch(2);
-  batch[0] = {{298, 5, 6}, {7, 8}, {40, 41, 299}, true};
-  batch[1] = {{298, 9}, {}, {50, 299}, false};
+  batch[0] = {{298, 5, 6}, {7, 8}, {40, 41, 299}, Modality::image};
+  batch[1] = {{298, 9}, {}, {50, 299}, Modality::none};
   Tensor pixels = randn({1, 3, 32, 32}, rng);
   train::AdamWOptions opt;
   opt.lr = 3e-3f;

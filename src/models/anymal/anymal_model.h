@@ -1,10 +1,11 @@
 // The trainable AnyMAL model: a CLIP-style vision tower (nn::VitTower), a projector (LLaVA's
-// mlp or AnyMAL's Perceiver resampler) and a Llama language model (nn::LlamaLM) in one module
-// tree whose parameter names are the GGUF tensor names of the two exported files: v.* and
-// mm.* (the mmproj), token_embd / blk.N / output* (the language model).
+// mlp or AnyMAL's Perceiver resampler), optional audio and IMU towers (nn::SignalTower) and a
+// Llama language model (nn::LlamaLM) in one module tree whose parameter names are the GGUF
+// tensor names of the two exported files: v.*, mm.*, a.*, imu.* (the mmproj), token_embd /
+// blk.N / output* (the language model).
 //
-// A multimodal example is [BOS] before <image tokens> after answer, the loss the mean
-// cross-entropy of the answer tokens (teacher forcing); a text-only example has no image.
+// A multimodal example is [BOS] before <input tokens> after answer, the input an image, an
+// audio clip or a motion trace; the loss is the mean cross-entropy of the answer tokens.
 #pragma once
 
 #include <array>
@@ -13,31 +14,27 @@
 #include <string>
 #include <vector>
 
+#include "models/anymal/anymal_config.h"
+#include "models/anymal/media.h"
 #include "nn/llama_lm.h"
 #include "nn/perceiver.h"
+#include "nn/signal_tower.h"
 #include "nn/vit_tower.h"
 
 namespace anymal::models {
 
-struct AnymalConfig {
-  nn::LlamaLmConfig lm;
-  nn::VitTowerConfig vit;
-  std::string projector = "mlp";  // "mlp" or "perceiver"
-  int64_t proj_hidden = 0;        // mlp hidden width (0: the LM's dim)
-  int64_t perceiver_queries = 16, perceiver_layers = 2, perceiver_heads = 4;
-  std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};
-  std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
-
-  nlohmann::json to_json() const;
-  // Unknown keys and bad values throw invalid_input naming `where` and the key.
-  static AnymalConfig from_json(const nlohmann::json& j, const std::string& where);
+struct MultimodalExample {
+  std::vector<int32_t> before;       // text before the input, BOS first
+  std::vector<int32_t> after;        // text after the input, up to where the answer starts
+  std::vector<int32_t> answer;       // the tokens to learn, EOS last
+  Modality media = Modality::image;  // the input between before and after (none: text only)
 };
 
-struct MultimodalExample {
-  std::vector<int32_t> before;  // text before the image, BOS first
-  std::vector<int32_t> after;   // text after the image, up to where the answer starts
-  std::vector<int32_t> answer;  // the tokens to learn, EOS last
-  bool has_image = true;
+// A batch's inputs per modality, each holding those of the examples with that modality in
+// order: pixels [n, 3, S, S] normalized, audio [n, frames, 80] and imu [n, steps, 6] as
+// signal_features.h makes them.
+struct MediaBatch {
+  Tensor pixels, audio, imu;
 };
 
 class AnymalModel : public nn::Module {
@@ -45,30 +42,49 @@ class AnymalModel : public nn::Module {
   AnymalModel(const AnymalConfig& cfg, Rng& rng);
   const AnymalConfig& config() const { return cfg_; }
   int64_t n_image_tokens() const;
+  // Tokens one input of the modality becomes (0 for none); a modality without a tower throws.
+  int64_t n_media_tokens(Modality m) const;
 
   // pixels [B, 3, S, S] (normalized) -> [B, n_image_tokens, lm dim]
   Tensor image_tokens(const Tensor& pixels) const;
-  // Mean answer-token cross-entropy over the batch; pixels [B_img, 3, S, S] holds the images
-  // of the examples with has_image, in order. Right-padded to the longest example.
-  Tensor loss(const std::vector<MultimodalExample>& batch, const Tensor& pixels) const;
-  // The logits of one example's sequence (before, image, after, answer): [1, T, vocab].
-  Tensor logits(const MultimodalExample& ex, const Tensor& pixels) const;
+  // inputs of one modality (as in MediaBatch) -> [B, n_media_tokens, lm dim]
+  Tensor media_tokens(Modality m, const Tensor& inputs) const;
+  // Mean answer-token cross-entropy over the batch (teacher forcing), right-padded to the
+  // longest example; `media` holds the inputs of the examples, per modality in order.
+  Tensor loss(const std::vector<MultimodalExample>& batch, const MediaBatch& media) const;
+  Tensor loss(const std::vector<MultimodalExample>& batch, const Tensor& pixels) const {
+    return loss(batch, MediaBatch{pixels, {}, {}});
+  }
+  // The logits of one example's sequence (before, input, after, answer): [1, T, vocab].
+  Tensor logits(const MultimodalExample& ex, const MediaBatch& media) const;
+  Tensor logits(const MultimodalExample& ex, const Tensor& pixels) const {
+    return logits(ex, MediaBatch{pixels, {}, {}});
+  }
   // Runs every Linear's matmuls in `dtype` (bf16: oneDNN bf16 GEMMs on bf16 copies; the f32
   // weights stay the masters the optimizer updates).
   void set_compute_dtype(DType dtype);
-  // CLIP's symmetric contrastive loss between images [B, 3, S, S] (the tower's pooled output)
-  // and their captions (mean token embedding of the LM): each image must pick its own caption
-  // among the batch's and each caption its image. Temperature 0.07.
-  Tensor clip_loss(const std::vector<std::vector<int32_t>>& captions, const Tensor& pixels) const;
+  // CLIP's symmetric contrastive loss between inputs of one modality (the tower's pooled
+  // output) and their captions (mean token embedding of the LM): each input must pick its own
+  // caption among the batch's and each caption its input. Temperature 0.07.
+  Tensor clip_loss(const std::vector<std::vector<int32_t>>& captions, Modality m,
+                   const Tensor& inputs) const;
+  Tensor clip_loss(const std::vector<std::vector<int32_t>>& captions, const Tensor& pixels) const {
+    return clip_loss(captions, Modality::image, pixels);
+  }
 
   nn::VitTower vit;
   std::unique_ptr<nn::MlpProjector> mlp;
   std::unique_ptr<nn::PerceiverResampler> perceiver;
   nn::LlamaLM lm;
   nn::Linear clip_img, clip_txt;  // contrastive heads (stage "clip"); not exported
+  // AnyMAL's other modalities, when configured: a.* / mm.a.mlp.* and imu.* / mm.imu.mlp.*,
+  // with their contrastive heads (clip_head.audio, clip_head.imu; not exported).
+  std::unique_ptr<nn::SignalTower> audio, imu;
+  std::unique_ptr<nn::Linear> clip_audio, clip_imu;
 
  private:
-  Tensor sequence(const MultimodalExample& ex, const Tensor& image, int64_t pad_to,
+  const nn::SignalTower& tower(Modality m) const;
+  Tensor sequence(const MultimodalExample& ex, const Tensor& input, int64_t pad_to,
                   int32_t pad_id) const;
   AnymalConfig cfg_;
 };

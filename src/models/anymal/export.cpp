@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "formats/gguf_writer.h"
+#include "models/anymal/signal_format.h"
 #include "ops/view.h"
 
 namespace anymal::models {
@@ -97,6 +98,29 @@ void export_mmproj(const AnymalModel& model, const std::string& path, GgmlType t
   }
   for (const auto& [pname, value] : model.vit.named_parameters())
     add(w, nn::VitTower::clip_tensor_name(pname), value, matrices);
+  for (const SignalTowerFormat& f : {audio_format(), imu_format()}) {
+    const nn::SignalTower* t = f.audio ? model.audio.get() : model.imu.get();
+    if (!t) continue;
+    const SignalConfig& sc = f.audio ? c.audio : c.imu;
+    const nn::SequenceEncoderConfig& e = t->config().encoder;
+    w.set_bool(f.has_key, true);
+    w.set_string(f.key_prefix + ".projector_type", kSignalProjectorType);
+    w.set_u32(f.key_prefix + ".embedding_length", uint32_t(e.dim));
+    w.set_u32(f.key_prefix + ".feed_forward_length", uint32_t(e.ff));
+    w.set_u32(f.key_prefix + ".block_count", uint32_t(e.n_layer));
+    w.set_u32(f.key_prefix + ".attention.head_count", uint32_t(e.n_head));
+    w.set_f32(f.key_prefix + ".attention.layer_norm_epsilon", e.eps);
+    w.set_u32(f.key_prefix + ".projection_dim", uint32_t(c.lm.dim));
+    w.set_u32(f.audio ? "clip.audio.num_mel_bins" : "anymal.imu.channels", uint32_t(e.n_in));
+    w.set_u32(f.anymal_prefix + ".tokens", uint32_t(sc.tokens));
+    w.set_f32(f.anymal_prefix + ".window_seconds", float(sc.seconds));
+    if (!f.audio) {
+      w.set_f32s("anymal.imu.channel_mean", {sc.mean.begin(), sc.mean.end()});
+      w.set_f32s("anymal.imu.channel_std", {sc.std.begin(), sc.std.end()});
+    }
+    for (const auto& [pname, value] : t->named_parameters())
+      add(w, f.tensor_name(pname), value, matrices);
+  }
   if (model.mlp)
     for (const auto& [pname, value] : model.mlp->named_parameters())
       add(w, "mm." + pname, value, matrices);
