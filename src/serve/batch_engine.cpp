@@ -38,11 +38,11 @@ ApiError server_error(int status, const std::string& message) {
 }  // namespace
 
 BatchEngine::BatchEngine(const models::LlamaModel& model, const text::Tokenizer& tok,
-                         const models::VisionModel* vision, ThreadPool* pool, Metrics& metrics,
+                         const models::Encoders* encoders, ThreadPool* pool, Metrics& metrics,
                          EngineOptions options)
     : model_(model),
       tok_(tok),
-      vision_(vision),
+      enc_(encoders),
       pool_(pool),
       metrics_(metrics),
       opt_(options),
@@ -73,20 +73,26 @@ BatchEngine::~BatchEngine() {
 int64_t BatchEngine::prompt_positions(const GenerationJob& job) const {
   int64_t n = 0;
   for (const auto& piece : job.pieces) n += int64_t(piece.size());
-  if (vision_) n += int64_t(job.images.size()) * vision_->n_tokens();
+  for (const PromptInput& in : job.inputs)
+    if (enc_ && enc_->has(in.kind)) n += enc_->n_tokens(in.kind);
   return n;
 }
 
 std::shared_ptr<Completion> BatchEngine::submit(GenerationJob job) {
-  ANYMAL_ASSERT(job.pieces.size() == job.images.size() + 1);
-  if (!job.images.empty() && !vision_)
-    throw bad_request("this model has no vision projector: send text only", "messages");
+  ANYMAL_ASSERT(job.pieces.size() == job.inputs.size() + 1);
+  for (const PromptInput& in : job.inputs)
+    if (!enc_ || !enc_->has(in.kind))
+      throw bad_request(std::string("this model has no ") + models::modality_name(in.kind) +
+                            (in.kind == models::Modality::image ? " projector" : " encoder") +
+                            ": send text" +
+                            (enc_ && enc_->vision ? " and images" : "") + " only",
+                        "messages");
   const int64_t n = prompt_positions(job);
   if (n == 0) throw bad_request("the prompt is empty", "messages");
   if (n + 1 > opt_.n_ctx)
     throw ApiError(400, "invalid_request_error",
                    "the prompt takes " + std::to_string(n) +
-                       " positions (images included), more than the context of " +
+                       " positions (inputs included), more than the context of " +
                        std::to_string(opt_.n_ctx) + " leaves room for: shorten the conversation",
                    "messages", "context_length_exceeded");
   const int64_t room = opt_.n_ctx - n;
@@ -172,16 +178,24 @@ void BatchEngine::admit(Slot& s) {
                                    s.prompt_embd.data() + row * E);
     row += int64_t(piece.size());
     s.history.insert(s.history.end(), piece.begin(), piece.end());
-    if (i == job.images.size()) break;
-    PromptImage& img = job.images[i];
-    Tensor embd =
-        image_cache_.get_or_compute(img.bytes, [&] { return vision_->embed({img.image}); });
-    const int64_t n = vision_->n_tokens();
+    if (i == job.inputs.size()) break;
+    const PromptInput& in = job.inputs[i];
+    Tensor embd = image_cache_.get_or_compute(in.bytes, [&] {
+      switch (in.kind) {
+        case models::Modality::audio:
+          return enc_->audio->embed_audio(in.audio);
+        case models::Modality::imu:
+          return enc_->imu->embed_imu(in.imu);
+        default:
+          return enc_->vision->embed({in.image});
+      }
+    });
+    const int64_t n = enc_->n_tokens(in.kind);
     ANYMAL_ASSERT(embd.numel() == n * E);
     std::memcpy(s.prompt_embd.data() + row * E, embd.data<float>(), size_t(n * E) * sizeof(float));
     row += n;
   }
-  job.images.clear();  // the pixels are no longer needed
+  job.inputs.clear();  // the decoded inputs are no longer needed
   s.sampler = std::make_unique<infer::Sampler>(job.sampling);
   s.decoder = std::make_unique<text::StreamDecoder>(tok_);
   s.stops = std::make_unique<StopStrings>(job.stop);

@@ -18,7 +18,8 @@
 #include "formats/image.h"
 #include "infer/image_cache.h"
 #include "infer/sampler.h"
-#include "models/anymal/vision.h"
+#include "formats/imu.h"
+#include "models/anymal/encoders.h"
 #include "models/llm/llama.h"
 #include "models/llm/llama_forward.h"
 #include "serve/completion.h"
@@ -35,16 +36,20 @@ struct EngineOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // per request, queue included
 };
 
-struct PromptImage {
+// An image, a sound or a motion of a prompt, decoded (bounded in size) until it is encoded.
+struct PromptInput {
+  models::Modality kind = models::Modality::image;
   std::vector<uint8_t> bytes;  // the encoded file (the embedding cache's key)
-  Image image;                 // decoded
+  Image image;                 // image: decoded
+  std::vector<float> audio;    // audio: 16 kHz mono, at most 30 s
+  ImuTrace imu;                // imu: resampled to 50 Hz
 };
 
-// What a request asks of the model: token pieces with an image between each two
-// (pieces.size() == images.size() + 1), and how to generate.
+// What a request asks of the model: token pieces with an input between each two
+// (pieces.size() == inputs.size() + 1), and how to generate.
 struct GenerationJob {
   std::vector<std::vector<int32_t>> pieces;
-  std::vector<PromptImage> images;
+  std::vector<PromptInput> inputs;
   int64_t max_tokens = 0;  // 0: until the context is full
   infer::SamplerOptions sampling;
   std::vector<std::string> stop;
@@ -53,20 +58,22 @@ struct GenerationJob {
 
 class BatchEngine {
  public:
-  // vision may be null (text only). The engine thread runs its kernels on `pool`.
+  // encoders may be null (text only), as may any tower in it. The engine thread runs its
+  // kernels on `pool`.
   BatchEngine(const models::LlamaModel& model, const text::Tokenizer& tok,
-              const models::VisionModel* vision, ThreadPool* pool, Metrics& metrics,
+              const models::Encoders* encoders, ThreadPool* pool, Metrics& metrics,
               EngineOptions options);
   ~BatchEngine();  // stops the thread; unfinished requests fail with 503
 
   // Queues a request. Throws ApiError 400 when the prompt does not fit the context (or has
-  // images and there is no vision model) and 429 when the queue is full.
+  // an input the model has no encoder for) and 429 when the queue is full.
   std::shared_ptr<Completion> submit(GenerationJob job);
-  // Positions a job's prompt takes (images included).
+  // Positions a job's prompt takes (inputs included).
   int64_t prompt_positions(const GenerationJob& job) const;
 
   const EngineOptions& options() const { return opt_; }
-  const models::VisionModel* vision() const { return vision_; }
+  const models::VisionModel* vision() const { return enc_ ? enc_->vision.get() : nullptr; }
+  const models::Encoders* encoders() const { return enc_; }
   struct Load {
     int64_t queued = 0, active = 0;
   };
@@ -85,7 +92,7 @@ class BatchEngine {
 
   const models::LlamaModel& model_;
   const text::Tokenizer& tok_;
-  const models::VisionModel* vision_;
+  const models::Encoders* enc_;
   ThreadPool* pool_;
   Metrics& metrics_;
   EngineOptions opt_;

@@ -1,7 +1,10 @@
 #include "serve/chat_job.h"
 
 #include "core/error.h"
-#include "models/anymal/vision.h"
+#include "formats/audio.h"
+#include "formats/image.h"
+#include "formats/imu.h"
+#include "models/anymal/media.h"
 
 namespace anymal::serve {
 
@@ -31,29 +34,45 @@ GenerationJob make_generation_job(const ChatRequest& req, const text::Tokenizer&
   std::vector<models::ChatTurn> turns;
   for (size_t i = 0; i < req.messages.size(); ++i) {
     const ChatMessage& m = req.messages[i];
-    if (m.text.find(models::kImageMarker) != std::string::npos)
-      throw bad_request("the text of messages[" + std::to_string(i) + "] holds '" +
-                            models::kImageMarker +
-                            "', which stands for an image here: send images as image_url parts",
-                        "messages[" + std::to_string(i) + "].content");
+    for (models::Modality kind :
+         {models::Modality::image, models::Modality::audio, models::Modality::imu})
+      if (m.text.find(models::modality_marker(kind)) != std::string::npos)
+        throw bad_request("the text of messages[" + std::to_string(i) + "] holds '" +
+                              models::modality_marker(kind) + "', which stands for an input " +
+                              "here: send inputs as image_url, input_audio or input_imu parts",
+                          "messages[" + std::to_string(i) + "].content");
     std::string text;
-    for (size_t j = 0; j < m.images.size(); ++j) {
-      const std::string name = "messages[" + std::to_string(i) + "] image " + std::to_string(j);
+    for (size_t j = 0; j < m.inputs.size(); ++j) {
+      const ChatInput& in = m.inputs[j];
+      const std::string name = "messages[" + std::to_string(i) + "] " +
+                               models::modality_name(in.kind) + " " + std::to_string(j);
+      PromptInput p;
+      p.kind = in.kind;
+      p.bytes = in.bytes;
       try {
-        Image image = decode_image(m.images[j].bytes, name, settings.max_image_pixels);
-        if (settings.vision_image_size > 0)
-          image = pad_and_resize_llava(image, settings.vision_image_size);
-        job.images.push_back({m.images[j].bytes, std::move(image)});
+        if (in.kind == models::Modality::image) {
+          p.image = decode_image(in.bytes, name, settings.max_image_pixels);
+          if (settings.vision_image_size > 0)
+            p.image = pad_and_resize_llava(p.image, settings.vision_image_size);
+        } else if (in.kind == models::Modality::audio) {
+          p.audio = decode_audio(in.bytes, name).samples;
+        } else {
+          p.imu = read_imu(
+              std::string_view(reinterpret_cast<const char*>(in.bytes.data()), in.bytes.size()),
+              name);
+        }
       } catch (const Error& e) {
         throw bad_request(e.what(), "messages[" + std::to_string(i) + "].content");
       }
-      text += std::string(models::kImageMarker) + "\n";
+      job.inputs.push_back(std::move(p));
+      text += std::string(models::modality_marker(in.kind)) + "\n";
     }
     turns.push_back({chat_role(m.role), text + m.text});
   }
-  job.pieces =
-      models::split_at_image_markers(tok, models::format_chat(settings.chat_template, turns), true);
-  ANYMAL_ASSERT(job.pieces.size() == job.images.size() + 1);
+  const models::MediaPrompt prompt =
+      models::split_media_prompt(tok, models::format_chat(settings.chat_template, turns), true);
+  job.pieces = prompt.pieces;
+  ANYMAL_ASSERT(job.pieces.size() == job.inputs.size() + 1);
   job.max_tokens = req.max_tokens.value_or(0);
   job.sampling.temperature = req.temperature;
   job.sampling.top_p = req.top_p;

@@ -1,7 +1,8 @@
 // From a parsed chat request to what the engine runs: the conversation written in the model's
-// chat template (images as <image> markers where their messages begin, as `anymal ask` puts
-// them), tokenized around the images, the images decoded (at most max_image_pixels each), and
-// the sampling settings. Throws ApiError 400 for what the model cannot take.
+// chat template (inputs as <image>, <audio>, <imu> markers where their messages begin, as
+// `anymal ask` puts them), tokenized around the inputs, the inputs decoded (images at most
+// max_image_pixels, audio at most 30 s, motion CSVs within formats/imu's bounds), and the
+// sampling settings. Throws ApiError 400 for what the model cannot take.
 #pragma once
 
 #include "models/anymal/chat_template.h"

@@ -1,5 +1,6 @@
 #include "serve/chat_request.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -87,7 +88,7 @@ Role parse_role(const json& v, const std::string& param) {
                     param);
 }
 
-ChatImage parse_image_part(const json& part, const std::string& param) {
+ChatInput parse_image_part(const json& part, const std::string& param) {
   auto it = part.find("image_url");
   if (it == part.end())
     throw bad_request("an image_url part needs 'image_url'", param + ".image_url");
@@ -104,7 +105,32 @@ ChatImage parse_image_part(const json& part, const std::string& param) {
   if (uri.media_type.rfind("image/", 0) != 0)
     throw bad_request("'" + url_param + "' holds " + uri.media_type + ", not an image", url_param);
   if (uri.bytes.empty()) throw bad_request("'" + url_param + "' holds no data", url_param);
-  return {uri.media_type, std::move(uri.bytes)};
+  return {models::Modality::image, uri.media_type, std::move(uri.bytes)};
+}
+
+// input_audio / input_imu: {"data": base64, "format": one of `formats`}.
+ChatInput parse_signal_part(const json& part, const std::string& param, models::Modality kind) {
+  const std::string key = kind == models::Modality::audio ? "input_audio" : "input_imu";
+  const std::vector<std::string> formats =
+      kind == models::Modality::audio ? std::vector<std::string>{"wav", "flac", "ogg", "mp3"}
+                                      : std::vector<std::string>{"csv"};
+  auto it = part.find(key);
+  const std::string kp = param + "." + key;
+  if (it == part.end()) throw bad_request("an " + key + " part needs '" + key + "'", kp);
+  if (!it->is_object()) wrong_type(*it, kp, "an object");
+  auto data = it->find("data");
+  if (data == it->end()) throw bad_request("'" + kp + ".data' is missing", kp + ".data");
+  std::string format = formats[0];
+  if (auto f = it->find("format"); f != it->end()) format = string_at(*f, kp + ".format");
+  if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
+    std::string list;
+    for (const auto& f : formats) list += (list.empty() ? "" : ", ") + f;
+    throw bad_request("'" + kp + ".format' is " + format + ": use " + list, kp + ".format");
+  }
+  auto bytes = base64_decode(string_at(*data, kp + ".data"));
+  if (!bytes) throw bad_request("'" + kp + ".data' is not valid base64", kp + ".data");
+  if (bytes->empty()) throw bad_request("'" + kp + ".data' holds no data", kp + ".data");
+  return {kind, (kind == models::Modality::audio ? "audio/" : "text/") + format, std::move(*bytes)};
 }
 
 ChatMessage parse_message(const json& m, const std::string& param) {
@@ -133,12 +159,15 @@ ChatMessage parse_message(const json& m, const std::string& param) {
       if (text == part.end()) throw bad_request("'" + pp + ".text' is missing", pp + ".text");
       if (!msg.text.empty()) msg.text += "\n";
       msg.text += string_at(*text, pp + ".text");
-    } else if (t == "image_url") {
+    } else if (t == "image_url" || t == "input_audio" || t == "input_imu") {
       if (msg.role != Role::user)
-        throw bad_request("images are only accepted in user messages", pp);
-      msg.images.push_back(parse_image_part(part, pp));
+        throw bad_request("images, audio and motion are only accepted in user messages", pp);
+      msg.inputs.push_back(t == "image_url"     ? parse_image_part(part, pp)
+                           : t == "input_audio" ? parse_signal_part(part, pp, models::Modality::audio)
+                                                : parse_signal_part(part, pp, models::Modality::imu));
     } else {
-      throw bad_request("unsupported content part type '" + t + "': use text or image_url",
+      throw bad_request("unsupported content part type '" + t +
+                            "': use text, image_url, input_audio or input_imu",
                         pp + ".type");
     }
   }
@@ -164,12 +193,13 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
   if (msgs->empty()) throw bad_request("'messages' is empty", "messages");
   if (msgs->size() > limits.max_messages)
     throw bad_request("more than " + std::to_string(limits.max_messages) + " messages", "messages");
-  size_t n_images = 0;
+  size_t n_inputs = 0;
   for (size_t i = 0; i < msgs->size(); ++i) {
     req.messages.push_back(parse_message((*msgs)[i], "messages[" + std::to_string(i) + "]"));
-    n_images += req.messages.back().images.size();
-    if (n_images > limits.max_images)
-      throw bad_request("more than " + std::to_string(limits.max_images) + " images in one request",
+    n_inputs += req.messages.back().inputs.size();
+    if (n_inputs > limits.max_inputs)
+      throw bad_request("more than " + std::to_string(limits.max_inputs) +
+                            " images, sounds and motions in one request",
                         "messages");
   }
   if (req.messages.back().role == Role::assistant)

@@ -3,7 +3,9 @@
 // client learns what to fix; nothing here touches the model.
 //
 // Accepted: messages (system/developer, user, assistant; content a string or a list of
-// `text` and `image_url` parts, images as base64 data URIs), max_tokens (or
+// `text`, `image_url` (a base64 data URI), `input_audio` ({"data": base64, "format": "wav"},
+// also flac, ogg, mp3) and, our extension for motion, `input_imu` ({"data": base64 of the
+// CSV, "format": "csv"}) parts), max_tokens (or
 // max_completion_tokens), temperature, top_p, seed, stop (string or up to 4 strings), stream,
 // stream_options.include_usage, n (only 1), model (echoed), and llama.cpp's ignore_eos. Other
 // fields are ignored, as llama.cpp's server does, so clients that send e.g. `user` or
@@ -16,19 +18,22 @@
 #include <string_view>
 #include <vector>
 
+#include "models/anymal/media.h"
+
 namespace anymal::serve {
 
 enum class Role { system, user, assistant };
 
-struct ChatImage {
-  std::string media_type;  // from the data URI, e.g. image/png
+struct ChatInput {
+  models::Modality kind = models::Modality::image;
+  std::string media_type;  // image/png (the data URI's), audio/wav, text/csv
   std::vector<uint8_t> bytes;
 };
 
 struct ChatMessage {
   Role role = Role::user;
   std::string text;               // the text parts, joined by newlines
-  std::vector<ChatImage> images;  // the image parts, in order
+  std::vector<ChatInput> inputs;  // the image, audio and imu parts, in order
 };
 
 struct ChatRequest {
@@ -46,12 +51,13 @@ struct ChatRequest {
 
 struct RequestLimits {
   size_t max_messages = 256;
-  size_t max_images = 8;  // per request
+  size_t max_inputs = 8;  // images, sounds and motions per request
   int json_max_depth = 32;
 };
 
 // Throws ApiError (400) for malformed JSON, wrong types, missing or out-of-range fields,
-// unknown roles, non-image or non-data-URI images, and more than the limits allow.
+// unknown roles, non-image or non-data-URI images, audio or motion that is not base64 or in
+// an unknown format, and more than the limits allow.
 ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits = {});
 
 }  // namespace anymal::serve

@@ -145,20 +145,19 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, BatchForward,
 struct DemoModel {
   std::unique_ptr<models::LlamaModel> model = models::LlamaModel::load(kDemo + "/model.gguf");
   std::unique_ptr<text::Tokenizer> tok = text::Tokenizer::from_gguf(model->file());
-  std::unique_ptr<models::VisionModel> vision =
-      models::VisionModel::load(kDemo + "/mmproj.gguf", model->config().n_embd);
+  models::Encoders enc = models::Encoders::load(kDemo + "/mmproj.gguf", model->config().n_embd);
   ThreadPool pool{2};
 };
 
 GenerationJob ask_job(const DemoModel& d, const std::string& image, const std::string& q) {
   GenerationJob job;
-  PromptImage img;
+  PromptInput img;
   std::ifstream in(kExamples + "/" + image, std::ios::binary);
   img.bytes.assign(std::istreambuf_iterator<char>(in), {});
   img.image = decode_image(img.bytes, image);
-  job.images.push_back(std::move(img));
+  job.inputs.push_back(std::move(img));
   std::string prompt = models::format_user_turn(models::ChatTemplate::llava, "<image>\n" + q, true);
-  job.pieces = models::split_at_image_markers(*d.tok, prompt);
+  job.pieces = models::split_media_prompt(*d.tok, prompt).pieces;
   job.sampling.temperature = 0;
   return job;
 }
@@ -167,7 +166,7 @@ GenerationJob ask_job(const DemoModel& d, const std::string& image, const std::s
 std::string ask_alone(const DemoModel& d, const std::string& image, const std::string& q) {
   ThreadPoolScope scope(const_cast<ThreadPool*>(&d.pool));
   GenerationJob job = ask_job(d, image, q);
-  Tensor embd = d.vision->embed({job.images[0].image});
+  Tensor embd = d.enc.vision->embed({job.inputs[0].image});
   infer::Session session(*d.model, *d.tok, d.model->config().n_ctx_train);
   session.eval_tokens(job.pieces[0]);
   session.eval_embeddings(embd.data<float>(), embd.dim(1));
@@ -194,7 +193,7 @@ TEST(BatchEngine, ConcurrentRequestsGetWhatEachGetsAlone) {
   opt.n_slots = 3;  // six requests on three slots: some wait, all interleave
   opt.n_ctx = d.model->config().n_ctx_train;
   opt.prefill_chunk = 48;  // prompts (112 positions) prefill over several steps
-  BatchEngine engine(*d.model, *d.tok, d.vision.get(), &d.pool, metrics, opt);
+  BatchEngine engine(*d.model, *d.tok, &d.enc, &d.pool, metrics, opt);
   std::vector<std::shared_ptr<Completion>> running;
   for (const auto& [image, q] : asks) running.push_back(engine.submit(ask_job(d, image, q)));
   for (size_t i = 0; i < asks.size(); ++i) {
@@ -289,7 +288,7 @@ TEST_F(TextEngine, ContextStopStringsAndBadPrompts) {
   }
   GenerationJob with_image = text_job(kName, 1);
   with_image.pieces.push_back({});
-  with_image.images.emplace_back();
+  with_image.inputs.emplace_back();
   EXPECT_THROW(engine.submit(with_image), ApiError);
 }
 

@@ -47,7 +47,7 @@ json ask_body(const std::string& question, const std::string& image_uri) {
 struct TestServer {
   std::unique_ptr<models::LlamaModel> model;
   std::unique_ptr<text::Tokenizer> tok;
-  std::unique_ptr<models::VisionModel> vision;
+  models::Encoders enc;
   ThreadPool pool{2};
   Metrics metrics;
   std::unique_ptr<BatchEngine> engine;
@@ -59,8 +59,8 @@ struct TestServer {
              ServerOptions so) {
     model = models::LlamaModel::load(llm);
     tok = text::Tokenizer::from_gguf(model->file());
-    if (!mmproj.empty()) vision = models::VisionModel::load(mmproj, model->config().n_embd);
-    engine = std::make_unique<BatchEngine>(*model, *tok, vision.get(), &pool, metrics, eo);
+    if (!mmproj.empty()) enc = models::Encoders::load(mmproj, model->config().n_embd);
+    engine = std::make_unique<BatchEngine>(*model, *tok, &enc, &pool, metrics, eo);
     so.port = 0;
     so.job.n_ctx = eo.n_ctx;
     so.job.chat_template = models::chat_template_of(model->file());

@@ -83,9 +83,9 @@ TEST(ChatRequest, ParsesTheOpenAiSchema) {
   ASSERT_EQ(r.messages.size(), 4u);
   EXPECT_EQ(r.messages[0].role, Role::system);
   EXPECT_EQ(r.messages[1].text, "What is\nthis?");
-  ASSERT_EQ(r.messages[1].images.size(), 1u);
-  EXPECT_EQ(r.messages[1].images[0].media_type, "image/png");
-  EXPECT_EQ(r.messages[1].images[0].bytes.size(), 8u);
+  ASSERT_EQ(r.messages[1].inputs.size(), 1u);
+  EXPECT_EQ(r.messages[1].inputs[0].media_type, "image/png");
+  EXPECT_EQ(r.messages[1].inputs[0].bytes.size(), 8u);
   EXPECT_EQ(r.messages[2].role, Role::assistant);
   // Defaults, a single stop string, max_completion_tokens.
   r = parse_chat_request(
@@ -148,6 +148,41 @@ TEST(ChatRequest, EveryBadFieldIsA400NamingIt) {
     many += std::string(i ? "," : "") + R"({"type":"image_url","image_url":{"url":")" + kPngUri +
             R"("}})";
   EXPECT_EQ(refusal(many + "]}]}").second, "messages");
+}
+
+TEST(ChatRequest, TakesAudioAndMotionParts) {
+  // "foo" in base64 as the audio; the CSV header as the motion. Decoding happens later.
+  ChatRequest r = parse_chat_request(R"({"messages": [{"role": "user", "content": [
+      {"type": "input_audio", "input_audio": {"data": "Zm9v", "format": "wav"}},
+      {"type": "input_imu", "input_imu": {"data": "dCxheA==", "format": "csv"}},
+      {"type": "text", "text": "What am I doing?"}]}]})");
+  ASSERT_EQ(r.messages[0].inputs.size(), 2u);
+  EXPECT_EQ(r.messages[0].inputs[0].kind, models::Modality::audio);
+  EXPECT_EQ(r.messages[0].inputs[0].media_type, "audio/wav");
+  EXPECT_EQ(std::string(r.messages[0].inputs[0].bytes.begin(), r.messages[0].inputs[0].bytes.end()),
+            "foo");
+  EXPECT_EQ(r.messages[0].inputs[1].kind, models::Modality::imu);
+  EXPECT_EQ(std::string(r.messages[0].inputs[1].bytes.begin(), r.messages[0].inputs[1].bytes.end()),
+            "t,ax");
+  auto part = [](const std::string& p) {
+    return R"({"messages": [{"role": "user", "content": [)" + p + "]}]}";
+  };
+  EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":{"data":"Zm9v","format":"aiff"}})")),
+            (std::pair<int, std::string>{400, "messages[0].content[0].input_audio.format"}));
+  EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":{"data":"@@"}})")).second,
+            "messages[0].content[0].input_audio.data");
+  EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":{"format":"wav"}})")).second,
+            "messages[0].content[0].input_audio.data");
+  EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":"Zm9v"})")).second,
+            "messages[0].content[0].input_audio");
+  EXPECT_EQ(refusal(part(R"({"type":"input_imu","input_imu":{"data":""}})")).second,
+            "messages[0].content[0].input_imu.data");
+  EXPECT_EQ(refusal(part(R"({"type":"input_video"})")).second, "messages[0].content[0].type");
+  EXPECT_EQ(refusal(R"({"messages": [{"role": "assistant", "content": [
+      {"type": "input_audio", "input_audio": {"data": "Zm9v"}}]}, {"role": "user",
+      "content": "hi"}]})")
+                .second,
+            "messages[0].content[0]");
 }
 
 TEST(ApiError, JsonTextReplacesInvalidUtf8) {
