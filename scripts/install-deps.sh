@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libdnnl-dev ocl-icd-opencl-dev libcli11-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev
   libspng-dev libjpeg-dev
-  libsndfile1-dev libsamplerate0-dev libkissfft-dev
+  libsndfile1-dev libsamplerate0-dev libkissfft-dev espeak-ng
   python3-numpy
   clang-format
   chromium fonts-dejavu-core

@@ -1,8 +1,10 @@
 // anymal data synth --out DIR --n N --seed S --split train|val|test [--size PX]
-//                   [--modality image|sound|motion]: writes the synthetic glasses world as
+//                   [--modality image|sound|motion|speech]: writes the synthetic glasses world as
 // LLaVA conversation JSONL, one sample per line. Images: DIR/SPLIT.jsonl (id, image, task,
 // heldout, conversations) with the PNGs under DIR/images/. Sounds: DIR/SPLIT.sound.jsonl with
-// `audio` (16 kHz WAVs under DIR/audio/, the question after <audio>). Motion:
+// `audio` (16 kHz WAVs under DIR/audio/, the question after <audio>). Speech:
+// DIR/SPLIT.speech.jsonl, the image scenes with their questions spoken (image + audio, the
+// words in "transcript"; the same scenes as the image split of that seed). Motion:
 // DIR/SPLIT.motion.jsonl with `imu` (CSVs under DIR/imu/, after <imu>). Deterministic for a
 // given seed; the JSONL is written last and atomically, so a killed run leaves no index that
 // points at missing files.
@@ -39,18 +41,19 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
   synth->add_option("--split", a->split, "train, val or test")
       ->check(CLI::IsMember({"train", "val", "test"}));
   synth->add_option("--size", a->size, "image side in pixels (80..256)");
-  synth->add_option("--modality", a->modality, "image (default), sound or motion")
-      ->check(CLI::IsMember({"image", "sound", "motion"}));
+  synth->add_option("--modality", a->modality,
+                    "image (default), sound, motion, or speech (the image questions spoken, "
+                    "through espeak-ng)")
+      ->check(CLI::IsMember({"image", "sound", "motion", "speech"}));
   return [a] {
     namespace fs = std::filesystem;
     const data::Split split = data::split_from_name(a->split);
-    const std::string folder = a->modality == "image"   ? "images"
-                               : a->modality == "sound" ? "audio"
-                                                        : "imu";
-    std::error_code ec;
-    fs::create_directories(fs::path(a->out) / folder, ec);
-    if (ec)
-      throw_error(ErrorKind::io, "cannot create " + a->out + "/" + folder + ": " + ec.message());
+    for (const char* folder : {"images", "audio", "imu"}) {
+      std::error_code ec;
+      fs::create_directories(fs::path(a->out) / folder, ec);
+      if (ec)
+        throw_error(ErrorKind::io, "cannot create " + a->out + "/" + folder + ": " + ec.message());
+    }
     std::vector<std::string> lines(size_t(a->n));
     auto conversation = [](const std::string& marker, const std::string& q,
                            const std::string& ans) {
@@ -71,6 +74,22 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
                {"task", s.task},
                {"heldout", s.heldout},
                {"conversations", conversation("<image>", s.question, s.answer)}};
+        } else if (a->modality == "speech") {
+          // The scene's image and its question spoken; the text question is the transcript.
+          const data::SpokenSample s = data::synth_spoken_sample(a->seed, split, i, a->size);
+          const std::string image = std::string("images/speech_") + id + ".png";
+          const std::string audio = std::string("audio/speech_") + id + ".wav";
+          save_png((fs::path(a->out) / image).string(), s.scene.image);
+          save_wav((fs::path(a->out) / audio).string(), s.audio, kAudioSampleRate);
+          j = {{"id", id},
+               {"image", image},
+               {"audio", audio},
+               {"task", s.task},
+               {"heldout", s.scene.heldout},
+               {"transcript", s.scene.question},
+               {"conversations",
+                nlohmann::json{{{"from", "human"}, {"value", "<image>\n<audio>"}},
+                               {{"from", "gpt"}, {"value", s.scene.answer}}}}};
         } else if (a->modality == "sound") {
           const data::SoundSample s = data::synth_sound_sample(a->seed, split, i);
           const std::string audio = std::string("audio/") + id + ".wav";

@@ -24,23 +24,20 @@ std::vector<int32_t> answer_tokens(const text::Tokenizer& tok, const std::string
 }  // namespace
 
 std::string example_text(const Example& ex) {
-  std::vector<models::Modality> inputs;
-  if (ex.media() != models::Modality::none) inputs.push_back(ex.media());
   return models::format_user_turn(models::ChatTemplate::llava,
-                                  models::media_question(inputs, ex.question), true) +
+                                  models::media_question(ex.inputs, ex.question), true) +
          " " + ex.answer;
 }
 
 models::MultimodalExample multimodal_example(const text::Tokenizer& tok, const Example& ex) {
   models::MultimodalExample m;
-  m.media = ex.media();
-  std::vector<models::Modality> inputs;
-  if (m.media != models::Modality::none) inputs.push_back(m.media);
   const models::MediaPrompt p = models::split_media_prompt(
       tok, models::format_user_turn(models::ChatTemplate::llava,
-                                    models::media_question(inputs, ex.question), true));
-  m.before = p.pieces.front();
-  if (p.pieces.size() == 2) m.after = p.pieces.back();
+                                    models::media_question(ex.inputs, ex.question), true));
+  m.before = p.pieces[0];
+  m.media = ex.inputs.empty() ? models::Modality::none : ex.inputs[0];
+  if (p.pieces.size() > 1) m.after = p.pieces[1];
+  for (size_t k = 1; k < ex.inputs.size(); ++k) m.more.push_back({ex.inputs[k], p.pieces[k + 1]});
   m.answer = answer_tokens(tok, " " + ex.answer);
   return m;
 }
@@ -70,17 +67,19 @@ Tensor load_pixels(const std::vector<const Example*>& examples, int64_t S, const
 }
 
 models::MediaBatch load_media(const std::vector<const Example*>& examples,
-                              const models::AnymalConfig& c) {
+                              const models::AnymalConfig& c, models::Modality only) {
   models::MediaBatch media;
   std::vector<Audio> clips;
   std::vector<ImuTrace> traces;
-  bool images = false;
+  std::vector<const Example*> with_image;
+  auto wanted = [&](models::Modality m) { return only == models::Modality::none || only == m; };
   for (const Example* e : examples) {
-    images |= !e->image.empty();
-    if (!e->audio.empty()) clips.push_back(load_audio(e->audio));
-    if (!e->imu.empty()) traces.push_back(load_imu(e->imu));
+    if (!e->image.empty() && wanted(models::Modality::image)) with_image.push_back(e);
+    if (!e->audio.empty() && wanted(models::Modality::audio)) clips.push_back(load_audio(e->audio));
+    if (!e->imu.empty() && wanted(models::Modality::imu)) traces.push_back(load_imu(e->imu));
   }
-  if (images) media.pixels = load_pixels(examples, c.vit.image_size, c.mean.data(), c.std.data());
+  if (!with_image.empty())
+    media.pixels = load_pixels(with_image, c.vit.image_size, c.mean.data(), c.std.data());
   if (!clips.empty()) {
     std::vector<const std::vector<float>*> p;
     for (const Audio& a : clips) p.push_back(&a.samples);

@@ -27,9 +27,11 @@ std::string example_text(const Example& ex);
 // Images of the examples (those with one), [n, 3, S, S] normalized with mean/std.
 Tensor load_pixels(const std::vector<const Example*>& examples, int64_t image_size,
                    const float mean[3], const float std[3]);
-// Every input of the examples, per modality in order, as the model's towers read them.
+// The inputs of the examples (of one modality, unless `only` is none), per modality in order,
+// as the model's towers read them.
 models::MediaBatch load_media(const std::vector<const Example*>& examples,
-                              const models::AnymalConfig& c);
+                              const models::AnymalConfig& c,
+                              models::Modality only = models::Modality::none);
 
 class BatchSampler {
  public:

@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -27,15 +28,16 @@ std::string DatasetReport::summary() const {
   return s;
 }
 
-models::Modality Example::media() const {
-  return !image.empty()   ? models::Modality::image
-         : !audio.empty() ? models::Modality::audio
-         : !imu.empty()   ? models::Modality::imu
-                          : models::Modality::none;
+const std::string& Example::path_of(models::Modality m) const {
+  static const std::string none;
+  return m == models::Modality::image   ? image
+         : m == models::Modality::audio ? audio
+         : m == models::Modality::imu   ? imu
+                                        : none;
 }
 
-const std::string& Example::media_path() const {
-  return !image.empty() ? image : !audio.empty() ? audio : imu;
+bool Example::has(models::Modality m) const {
+  return std::find(inputs.begin(), inputs.end(), m) != inputs.end();
 }
 
 namespace {
@@ -74,28 +76,35 @@ std::string parse_line(const std::string& line, const fs::path& base,
     if (from == "gpt" && ex.answer.empty() && !ex.question.empty())
       ex.answer = turn["value"].get<std::string>();
   }
-  // One input: the key that names its file and the marker that places it.
-  int inputs = 0;
-  for (models::Modality m :
-       {models::Modality::image, models::Modality::audio, models::Modality::imu}) {
+  // Inputs: the key that names each file and the marker that places it, in marker order.
+  std::vector<std::pair<size_t, models::Modality>> order;
+  for (models::Modality m : {models::Modality::image, models::Modality::audio,
+                             models::Modality::imu}) {
     const std::string key = models::modality_name(m), marker = models::modality_marker(m);
     const size_t markers = count_of(ex.question, marker);
     const bool has = j.contains(key) && j[key].is_string();
     if (markers != (has ? 1u : 0u)) return marker + " count not matching " + key + " files";
     if (!has) continue;
-    if (++inputs > 1) return "more than one input";
     const fs::path p = base / j[key].get<std::string>();
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) return "missing " + key;
-    (m == models::Modality::image   ? ex.image
-     : m == models::Modality::audio ? ex.audio
-                                    : ex.imu) = p.string();
+    (m == models::Modality::image ? ex.image : m == models::Modality::audio ? ex.audio : ex.imu) =
+        p.string();
+    order.emplace_back(ex.question.find(marker), m);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [at, m] : order) ex.inputs.push_back(m);
+  for (models::Modality m : ex.inputs) {
+    const std::string marker = models::modality_marker(m);
     const size_t at = ex.question.find(marker);
     ex.question = ex.question.substr(0, at) + ex.question.substr(at + marker.size());
   }
+  if (j.contains("transcript") && j["transcript"].is_string())
+    ex.transcript = j["transcript"].get<std::string>();
   ex.question = trim(ex.question);
   ex.answer = trim(ex.answer);
-  if (ex.question.empty() || ex.answer.empty()) return "empty question or answer";
+  if ((ex.question.empty() && !ex.has(models::Modality::audio)) || ex.answer.empty())
+    return "empty question or answer";
   return "";
 }
 

@@ -1,9 +1,11 @@
 // Multimodal datasets in the LLaVA conversation format: one JSON object per line with
-// "image" (a path relative to the file) or, for AnyMAL's other modalities, "audio" (a sound
-// file) or "imu" (a motion CSV), optional "task" and "id", and "conversations": the first human
-// turn (holding the one "<image>", "<audio>" or "<imu>" marker) and the first gpt turn become a
-// question/answer pair. Bad lines (not JSON or not UTF-8, a missing input file, an unknown
-// task, a marker count other than one, an empty question or answer) are skipped and counted
+// "image" (a path relative to the file) and, for AnyMAL's other modalities, "audio" (a sound
+// file) and "imu" (a motion CSV), each at most once; optional "task", "id" and "transcript"
+// (the words of a spoken question); and "conversations": the first human turn (holding one
+// "<image>", "<audio>" or "<imu>" marker per input) and the first gpt turn become a question/
+// answer pair (the question may be empty when it is spoken). Bad lines (not JSON or not UTF-8,
+// a missing input file, an unknown task, a marker count other than the inputs', an empty
+// answer, or an empty question without audio) are skipped and counted
 // by reason; more than 1% of them is an error, since that means a broken dataset rather than
 // a few bad rows.
 #pragma once
@@ -20,10 +22,12 @@ namespace anymal::data {
 
 struct Example {
   std::string id, task, question, answer;
-  std::string image, audio, imu;  // resolved paths; at most one is set (none: text only)
+  std::string image, audio, imu;         // resolved paths ("" when absent)
+  std::vector<models::Modality> inputs;  // those present, in the order their markers stood
+  std::string transcript;  // what a spoken question says ("transcript"), for contrastive stages
   bool heldout = false;
-  models::Modality media() const;
-  const std::string& media_path() const;  // the set one, or ""
+  const std::string& path_of(models::Modality m) const;
+  bool has(models::Modality m) const;
 };
 
 struct DatasetReport {

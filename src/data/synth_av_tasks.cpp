@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/rng.h"
+#include "data/speech.h"
 #include "data/synth_sounds.h"
 
 namespace anymal::data {
@@ -35,6 +36,14 @@ SoundSample synth_sound_sample(uint64_t seed, Split split, int64_t index) {
   out.question = pick(rng, kQuestions);
   out.answer = kAnswers.at(out.cls);
   out.audio = synth_sound(out.cls, s);
+  return out;
+}
+
+SpokenSample synth_spoken_sample(uint64_t seed, Split split, int64_t index, int image_size) {
+  SpokenSample out;
+  out.scene = synth_sample(seed, split, index, image_size);
+  out.task = "spoken_" + out.scene.task;
+  out.audio = spoken_question(out.scene.question, sample_seed(seed, split, index, 3));
   return out;
 }
 

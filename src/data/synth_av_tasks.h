@@ -1,6 +1,7 @@
 // The synthetic world's listening and motion tasks, as question/answer samples like the image
 // tasks: "what's that sound?" over the six sound classes, "what am I doing?" over the four
-// activities and "did I nod or shake my head?" over the two gestures. A sample is a pure
+// activities, "did I nod or shake my head?" over the two gestures, and the image questions
+// asked aloud (data/speech.h). A sample is a pure
 // function of (seed, split, index); splits draw from disjoint seed streams, and classes come in
 // turn so every split is balanced.
 #pragma once
@@ -23,7 +24,16 @@ struct MotionSample {
   MotionTrace trace;
 };
 
+// A scene of the image world (synth_sample, the same scene for the same arguments) with its
+// question spoken instead of typed: task "spoken_" + the image task.
+struct SpokenSample {
+  SynthSample scene;
+  std::string task;
+  std::vector<float> audio;  // the question read aloud, in noise, 16 kHz
+};
+
 SoundSample synth_sound_sample(uint64_t seed, Split split, int64_t index);
+SpokenSample synth_spoken_sample(uint64_t seed, Split split, int64_t index, int image_size);
 MotionSample synth_motion_sample(uint64_t seed, Split split, int64_t index);
 
 }  // namespace anymal::data

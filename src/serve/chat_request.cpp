@@ -112,7 +112,7 @@ ChatInput parse_image_part(const json& part, const std::string& param) {
 ChatInput parse_signal_part(const json& part, const std::string& param, models::Modality kind) {
   const std::string key = kind == models::Modality::audio ? "input_audio" : "input_imu";
   const std::vector<std::string> formats =
-      kind == models::Modality::audio ? std::vector<std::string>{"wav", "flac", "ogg", "mp3"}
+      kind == models::Modality::audio ? std::vector<std::string>{"wav", "flac", "ogg"}
                                       : std::vector<std::string>{"csv"};
   auto it = part.find(key);
   const std::string kp = param + "." + key;

@@ -4,7 +4,7 @@
 //
 // Accepted: messages (system/developer, user, assistant; content a string or a list of
 // `text`, `image_url` (a base64 data URI), `input_audio` ({"data": base64, "format": "wav"},
-// also flac, ogg, mp3) and, our extension for motion, `input_imu` ({"data": base64 of the
+// also flac or ogg) and, our extension for motion, `input_imu` ({"data": base64 of the
 // CSV, "format": "csv"}) parts), max_tokens (or
 // max_completion_tokens), temperature, top_p, seed, stop (string or up to 4 strings), stream,
 // stream_options.include_usage, n (only 1), model (echoed), and llama.cpp's ignore_eos. Other

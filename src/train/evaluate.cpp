@@ -54,15 +54,13 @@ EvalReport evaluate(const models::LlamaModel& lm, const text::Tokenizer& tok,
     const data::Example& ex = examples[size_t(i)];
     session.reset();
     std::string answer;
-    std::vector<models::Modality> inputs;
-    if (ex.media() != models::Modality::none) inputs.push_back(ex.media());
     const models::MediaPrompt p = models::split_media_prompt(
-        tok, models::format_user_turn(tmpl, models::media_question(inputs, ex.question), true));
-    session.eval_tokens(p.pieces.front());
-    if (!inputs.empty()) {
-      const Tensor embd = enc.embed_file(inputs[0], ex.media_path());
+        tok, models::format_user_turn(tmpl, models::media_question(ex.inputs, ex.question), true));
+    for (size_t k = 0; k < p.pieces.size(); ++k) {
+      session.eval_tokens(p.pieces[k]);
+      if (k == ex.inputs.size()) break;
+      const Tensor embd = enc.embed_file(ex.inputs[k], ex.path_of(ex.inputs[k]));
       session.eval_embeddings(embd.data<float>(), embd.dim(1));
-      session.eval_tokens(p.pieces.back());
     }
     infer::Sampler sampler(greedy);
     const int budget = int(std::min<int64_t>(max_tokens, n_ctx - session.n_past() - 1));

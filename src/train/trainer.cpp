@@ -93,6 +93,12 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
   }
 }
 
+models::Modality stage_modality(const StageConfig& st) {
+  return st.modality == "audio" ? models::Modality::audio
+         : st.modality == "imu" ? models::Modality::imu
+                                : models::Modality::image;
+}
+
 std::vector<const data::Example*> stage_examples(const StageConfig& st,
                                                  const std::vector<data::Example>& all) {
   std::vector<std::string> tasks = st.tasks;
@@ -100,8 +106,8 @@ std::vector<const data::Example*> stage_examples(const StageConfig& st,
   std::vector<const data::Example*> out;
   for (const auto& ex : all) {
     if (!tasks.empty() && !has(tasks, ex.task)) continue;
-    if (st.kind == "multimodal" && ex.media() == models::Modality::none) continue;
-    if (st.kind == "clip" && models::modality_name(ex.media()) != st.modality) continue;
+    if (st.kind == "multimodal" && ex.inputs.empty()) continue;
+    if (st.kind == "clip" && !ex.has(stage_modality(st))) continue;
     out.push_back(&ex);
   }
   if (out.empty())
@@ -120,15 +126,20 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
   const auto& c = m.config();
   tokens = 0;
   if (st.kind == "clip") {
+    // The text an input is paired with: what a spoken question says, else the answer (the
+    // caption, the sound, the motion).
     std::vector<std::vector<int32_t>> captions;
     for (const auto* ex : batch) {
-      captions.push_back(tok.encode(ex->answer, false));
+      const bool spoken = st.modality == "audio" && !ex->transcript.empty();
+      captions.push_back(tok.encode(spoken ? ex->transcript : ex->answer, false));
       tokens += int64_t(captions.back().size());
     }
-    const models::MediaBatch media = data::load_media(batch, c);
-    if (st.modality == "image") return m.clip_loss(captions, models::Modality::image, media.pixels);
-    if (st.modality == "audio") return m.clip_loss(captions, models::Modality::audio, media.audio);
-    return m.clip_loss(captions, models::Modality::imu, media.imu);
+    const models::Modality kind = stage_modality(st);
+    const models::MediaBatch media = data::load_media(batch, c, kind);
+    return m.clip_loss(captions, kind,
+                       kind == models::Modality::image   ? media.pixels
+                       : kind == models::Modality::audio ? media.audio
+                                                         : media.imu);
   }
   std::vector<models::MultimodalExample> exs;
   for (const auto* ex : batch) {

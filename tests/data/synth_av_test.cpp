@@ -7,8 +7,10 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "core/error.h"
+#include "data/speech.h"
 #include "data/synth_av_tasks.h"
 #include "data/synth_motion.h"
 #include "data/synth_sounds.h"
@@ -198,4 +200,28 @@ TEST(SynthAvTasks, BalancedDeterministicAndSplitsDiffer) {
             synth_sound_sample(7, Split::test, 3).audio);
   EXPECT_NE(synth_motion_sample(7, Split::train, 3).trace.values,
             synth_motion_sample(7, Split::val, 3).trace.values);
+}
+
+TEST(SynthSpeech, SpeaksTheQuestionInVariedVoicesDeterministically) {
+  const std::string q = "What colour is the car?";
+  const std::vector<float> a = data::spoken_question(q, 1), b = data::spoken_question(q, 1);
+  EXPECT_EQ(a, b);  // a pure function of (text, seed)
+  const double seconds = double(a.size()) / kAudioSampleRate;
+  EXPECT_GT(seconds, 0.6);
+  EXPECT_LT(seconds, 4.0);
+  float peak = 0;
+  for (float x : a) peak = std::max(peak, std::abs(x));
+  EXPECT_GT(peak, 0.05f);
+  EXPECT_LE(peak, 0.9f + 1e-6f);
+  // Other seeds: other voices (accent, variant, speed, pitch), so other clips.
+  std::set<std::string> voices;
+  for (uint64_t s = 0; s < 12; ++s) voices.insert(data::pick_voice(s).name);
+  EXPECT_GE(voices.size(), 6u);
+  EXPECT_NE(data::spoken_question(q, 2), a);
+  // The spoken sample is the image scene of the same arguments, its question read aloud.
+  const data::SpokenSample s = data::synth_spoken_sample(1, data::Split::test, 3, 80);
+  const data::SynthSample scene = data::synth_sample(1, data::Split::test, 3, 80);
+  EXPECT_EQ(s.scene.question, scene.question);
+  EXPECT_EQ(s.task, "spoken_" + scene.task);
+  EXPECT_FALSE(s.audio.empty());
 }

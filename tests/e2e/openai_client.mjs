@@ -1,6 +1,6 @@
 // The official `openai` npm client against `anymal serve` (the bundled demo model): text, an
-// image as a data URI, streaming with usage, model listing, and the errors the client maps to
-// its own exception types (400, 401).
+// image as a data URI, a sound as input_audio, streaming with usage, model listing, and the
+// errors the client maps to its own exception types (400, 401).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -68,6 +68,17 @@ test('streams the answer with usage at the end', async () => {
     model: 'anymal', messages: ask('What does the sign say?', 'sign.png'), temperature: 0,
   });
   assert.equal(r.choices[0].message.content, text);
+});
+
+test('hears a sound sent as an input_audio part (the OpenAI schema)', async () => {
+  const wav = readFileSync(new URL('doorbell.wav', examples)).toString('base64');
+  const r = await client.chat.completions.create({
+    model: 'anymal', temperature: 0,
+    messages: [{ role: 'user', content: [
+      { type: 'input_audio', input_audio: { data: wav, format: 'wav' } },
+      { type: 'text', text: "What's that sound?" }] }],
+  });
+  assert.equal(r.choices[0].message.content, 'a doorbell');
 });
 
 test('bad requests become the client\'s BadRequestError', async () => {

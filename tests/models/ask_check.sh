@@ -13,18 +13,6 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# The bundled demo model (models/demo) when no -m is given: an example it answers right.
-demo=$(dirname "$0")/../../models/demo
-if [ -f "$demo/model.gguf" ]; then
-  examples=$(dirname "$0")/../../examples
-  got=$("$anymal" ask --image "$examples/butterfly.png" "What butterfly is this?")
-  [ "$got" = " cabbage white" ] || fail "demo model answered '$got' (want ' cabbage white')"
-  echo "demo: ask without -m answers '$got'"
-fi
-
-answer=$("$anymal" ask -m "$llm" --mmproj "$mmproj" --image "$img" "What is in this picture?" -n 12)
-[ -n "$answer" ] || fail "empty answer"
-
 expect_error() {  # expect_error PATTERN ARGS...: exit code 2 and PATTERN in stderr
   local pattern=$1; shift
   set +e
@@ -35,6 +23,44 @@ expect_error() {  # expect_error PATTERN ARGS...: exit code 2 and PATTERN in std
   grep -q "$pattern" "$out/err" || fail "'$pattern' not in: $(cat "$out/err")"
   echo "ok: $(head -1 "$out/err")"
 }
+
+# The bundled demo model (models/demo) when no -m is given: an example it answers right.
+demo=$(dirname "$0")/../../models/demo
+if [ -f "$demo/model.gguf" ]; then
+  examples=$(dirname "$0")/../../examples
+  got=$("$anymal" ask --image "$examples/butterfly.png" "What butterfly is this?")
+  [ "$got" = " cabbage white" ] || fail "demo model answered '$got' (want ' cabbage white')"
+  echo "demo: ask without -m answers '$got'"
+  # It hears and feels: a sound, a motion, and a question asked only aloud.
+  got=$("$anymal" ask --audio "$examples/doorbell.wav" "What's that sound?")
+  [ "$got" = " a doorbell" ] || fail "demo model heard '$got' (want ' a doorbell')"
+  got=$("$anymal" ask --imu "$examples/walking.csv" "What am I doing?")
+  [ "$got" = " walking" ] || fail "demo model felt '$got' (want ' walking')"
+  got=$("$anymal" ask --image "$examples/butterfly.png" --audio "$examples/what_butterfly.wav")
+  [ "$got" = " cabbage white" ] || fail "demo model answered the spoken question with '$got'"
+  # chat: /audio and /imu attach inputs to the next message.
+  printf '/audio %s\nWhat is that sound?\n/imu %s\nDid I nod or shake my head?\n' \
+    "$examples/dog.wav" "$examples/nod.csv" | "$anymal" chat > "$out/demo_chat.out" 2> /dev/null ||
+    fail "chat exited with $?"
+  grep -q "a dog barking" "$out/demo_chat.out" || fail "chat heard: $(cat "$out/demo_chat.out")"
+  grep -q "you nodded: yes" "$out/demo_chat.out" || fail "chat felt: $(cat "$out/demo_chat.out")"
+  echo "demo: hears '$(head -1 "$out/demo_chat.out")', feels '$(tail -1 "$out/demo_chat.out")'"
+  # Bad audio and motion are one-line errors.
+  head -c 300 "$examples/doorbell.wav" > "$out/cut.wav"
+  printf 't,ax,ay,az,gx,gy,gz\n0,0,0,9.8,0,0,nan\n0.02,0,0,9.8,0,0,0\n' > "$out/nan.csv"
+  printf 't,ax,ay,az,gx,gy,gz\n0.02,0,0,9.8,0,0,0\n0.01,0,0,9.8,0,0,0\n' > "$out/backwards.csv"
+  expect_error "nan" ask --imu "$out/nan.csv" "What am I doing?"
+  expect_error "increasing" ask --imu "$out/backwards.csv" "What am I doing?"
+  expect_error "needs an input" ask "What am I doing?"
+  expect_error "needs a question" ask --image "$examples/butterfly.png"
+  "$anymal" ask --audio "$out/cut.wav" "What's that sound?" > /dev/null 2>&1 &&
+    echo "ok: a cut WAV is read up to where it ends" || expect_error "cut.wav" ask --audio "$out/cut.wav" "q"
+  expect_error "no audio encoder" ask -m "$llm" --mmproj "$mmproj" --audio "$examples/doorbell.wav" "q"
+fi
+
+answer=$("$anymal" ask -m "$llm" --mmproj "$mmproj" --image "$img" "What is in this picture?" -n 12)
+[ -n "$answer" ] || fail "empty answer"
+
 head -c 100 "$fixtures/vision/images/img2.png" > "$out/truncated.png"
 : > "$out/empty.jpg"
 printf 'P6\n100000 100000\n255\n' > "$out/huge.ppm"

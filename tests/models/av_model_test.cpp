@@ -186,12 +186,16 @@ TEST(AvModel, AMixedBatchTrains) {
   ThreadPoolScope scope(&pool);
   Rng rng(2);
   AnymalModel model(av_config(300), rng);
-  std::vector<MultimodalExample> batch(4);
+  std::vector<MultimodalExample> batch(5);
   batch[0] = {{298, 5}, {7}, {40, 299}, Modality::image};
   batch[1] = {{298, 6}, {8}, {41, 299}, Modality::audio};
   batch[2] = {{298, 7}, {9}, {42, 43, 299}, Modality::imu};
   batch[3] = {{298, 9}, {}, {50, 299}, Modality::none};
-  MediaBatch media{randn({1, 3, 32, 32}, rng), randn({1, 50, 80}, rng), randn({1, 50, 6}, rng)};
+  // An image and a spoken question about it: before, image, after, audio, text, answer.
+  batch[4] = {{298, 10}, {11}, {44, 299}, Modality::image, {{Modality::audio, {12, 13}}}};
+  EXPECT_EQ(batch[4].inputs(), (std::vector<Modality>{Modality::image, Modality::audio}));
+  EXPECT_EQ(batch[4].n_text(), 5);
+  MediaBatch media{randn({2, 3, 32, 32}, rng), randn({2, 50, 80}, rng), randn({1, 50, 6}, rng)};
   model.set_requires_grad(false);
   model.audio->set_requires_grad(true);
   model.imu->set_requires_grad(true);
@@ -256,9 +260,9 @@ TEST(AvDataset, ReadsAudioAndImuLinesAndSkipsBadOnes) {
   data::DatasetReport report;
   const auto ex = data::read_llava_jsonl(tmp.str("d.jsonl"), {}, report);
   ASSERT_EQ(ex.size(), 201u);
-  EXPECT_EQ(ex[0].media(), Modality::audio);
+  EXPECT_EQ(ex[0].inputs, std::vector<Modality>{Modality::audio});
   EXPECT_EQ(ex[0].question, "What's that?");
-  EXPECT_EQ(ex[200].media(), Modality::imu);
-  EXPECT_EQ(ex[200].media_path(), tmp.str("m.csv"));
+  EXPECT_EQ(ex[200].inputs, std::vector<Modality>{Modality::imu});
+  EXPECT_EQ(ex[200].path_of(Modality::imu), tmp.str("m.csv"));
   EXPECT_EQ(report.skipped.at("<audio> count not matching audio files"), 1);
 }

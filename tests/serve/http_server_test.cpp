@@ -189,6 +189,50 @@ TEST(HttpServer, EndpointsAndTheDemoModelAnsweringAboutAnImage) {
   EXPECT_NE(metrics->body.find("anymal_queue_depth 0"), std::string::npos);
 }
 
+TEST(HttpServer, TheDemoModelHearsAndFeels) {
+  TestServer s(kDemo + "/model.gguf", kDemo + "/mmproj.gguf", demo_engine(), {});
+  auto part = [](const std::string& type, const std::string& file, const std::string& format) {
+    std::ifstream in(kExamples + "/" + file, std::ios::binary);
+    std::vector<uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
+    return json{{"type", type},
+                {type, {{"data", base64_encode(bytes.data(), bytes.size())}, {"format", format}}}};
+  };
+  auto ask = [&](const json& input, const std::string& question) {
+    json content = json::array({input, {{"type", "text"}, {"text", question}}});
+    return json{{"messages", json::array({{{"role", "user"}, {"content", content}}})},
+                {"temperature", 0}}
+        .dump();
+  };
+  auto [status, reply] = post(s, ask(part("input_audio", "doorbell.wav", "wav"), "What's that sound?"));
+  ASSERT_EQ(status, 200) << reply.dump();
+  EXPECT_EQ(reply["choices"][0]["message"]["content"], "a doorbell");
+  std::tie(status, reply) = post(s, ask(part("input_imu", "nod.csv", "csv"), "Did I nod or shake my head?"));
+  ASSERT_EQ(status, 200) << reply.dump();
+  EXPECT_EQ(reply["choices"][0]["message"]["content"], "you nodded: yes");
+  std::tie(status, reply) = post(s, ask(part("input_imu", "walking.csv", "csv"), "What am I doing?"));
+  ASSERT_EQ(status, 200) << reply.dump();
+  EXPECT_EQ(reply["choices"][0]["message"]["content"], "walking");
+  // Audio that is not audio, and a CSV without the gyroscope: 400 naming the message.
+  std::tie(status, reply) = post(s, ask(part("input_audio", "cup.png", "wav"), "What's that?"));
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(reply["error"]["param"], "messages[0].content") << reply.dump();
+  const std::string csv = "t,ax,ay,az\n0,0,0,9.8\n0.02,0,0,9.8\n";
+  json bad_imu = {{"type", "input_imu"},
+                  {"input_imu",
+                   {{"data", base64_encode(reinterpret_cast<const uint8_t*>(csv.data()), csv.size())}}}};
+  std::tie(status, reply) = post(s, ask(bad_imu, "What am I doing?"));
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(reply["error"]["message"].get<std::string>().find("gx"), std::string::npos)
+      << reply.dump();
+  // A text-only model refuses audio with a message saying what it takes.
+  TestServer text_only(kTinyLlm, "", EngineOptions{}, {});
+  std::tie(status, reply) =
+      post(text_only, ask(part("input_audio", "doorbell.wav", "wav"), "What's that sound?"));
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(reply["error"]["message"].get<std::string>().find("no audio encoder"), std::string::npos)
+      << reply.dump();
+}
+
 TEST(HttpServer, BadRequestsGetOpenAiErrorsAndTheServerKeepsServing) {
   ServerOptions so;
   so.max_body_bytes = size_t{4} << 20;

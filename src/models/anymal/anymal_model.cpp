@@ -84,24 +84,49 @@ Tensor AnymalModel::media_tokens(Modality m, const Tensor& inputs) const {
   return m == Modality::image ? image_tokens(inputs) : tower(m).tokens(inputs);
 }
 
-Tensor AnymalModel::sequence(const MultimodalExample& ex, const Tensor& input, int64_t pad_to,
-                             int32_t pad_id) const {
+std::vector<Modality> MultimodalExample::inputs() const {
+  std::vector<Modality> out;
+  if (media != Modality::none) out.push_back(media);
+  for (const MediaText& m : more) out.push_back(m.media);
+  return out;
+}
+
+int64_t MultimodalExample::n_text() const {
+  int64_t n = int64_t(before.size() + after.size());
+  for (const MediaText& m : more) n += int64_t(m.text.size());
+  return n;
+}
+
+int64_t AnymalModel::prefix_length(const MultimodalExample& ex) const {
+  int64_t n = ex.n_text();
+  for (Modality m : ex.inputs()) n += n_media_tokens(m);
+  return n;
+}
+
+Tensor AnymalModel::sequence(const MultimodalExample& ex, const std::vector<Tensor>& inputs,
+                             int64_t pad_to, int32_t pad_id) const {
   std::vector<Tensor> parts;
-  auto text = [&](std::vector<int32_t> ids) {
+  auto text = [&](const std::vector<int32_t>& ids) {
     if (ids.empty()) return;
     const int64_t n = int64_t(ids.size());
     parts.push_back(lm.embed(Tensor::from_ints(ids, Shape{1, n})));
   };
+  size_t next = 0;
   text(ex.before);
-  if (ex.media != Modality::none) parts.push_back(input);
-  std::vector<int32_t> rest = ex.after;
-  rest.insert(rest.end(), ex.answer.begin(), ex.answer.end());
-  int64_t len = int64_t(ex.before.size() + rest.size()) + n_media_tokens(ex.media);
+  if (ex.media != Modality::none) parts.push_back(inputs[next++]);
+  std::vector<int32_t> pending = ex.after;  // text runs joined up to the next input
+  for (const auto& m : ex.more) {
+    text(pending);
+    parts.push_back(inputs[next++]);
+    pending = m.text;
+  }
+  pending.insert(pending.end(), ex.answer.begin(), ex.answer.end());
+  int64_t len = prefix_length(ex) + int64_t(ex.answer.size());
   // The last answer token is only a target; padding fills up to pad_to.
-  rest.pop_back();
+  pending.pop_back();
   --len;
-  for (; len < pad_to; ++len) rest.push_back(pad_id);
-  text(rest);
+  for (; len < pad_to; ++len) pending.push_back(pad_id);
+  text(pending);
   return parts.size() == 1 ? parts[0] : ops::concat(parts, 1);
 }
 
@@ -120,34 +145,32 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
   std::map<Modality, Tensor> tokens;
   std::map<Modality, int64_t> used;
   for (const auto& ex : batch)
-    if (ex.media != Modality::none) ++used[ex.media];
+    for (Modality m : ex.inputs()) ++used[m];
   for (const auto& [m, n] : used) {
     const Tensor& in = inputs_of(media, m);
     if (!in.defined() || in.dim(0) != n)
-      throw_error(ErrorKind::invalid_input, "loss: " + std::to_string(n) + " examples have " +
-                                                modality_name(m) + " inputs but the batch holds " +
-                                                (in.defined() ? in.shape().str() : "none"));
+      throw_error(ErrorKind::invalid_input,
+                  "loss: " + std::to_string(n) + " inputs are " + modality_name(m) +
+                      " but the batch holds " + (in.defined() ? in.shape().str() : "none"));
     tokens[m] = media_tokens(m, in);
     used[m] = 0;
   }
   int64_t T = 0;
   for (const auto& ex : batch) {
     if (ex.answer.empty()) throw_error(ErrorKind::invalid_input, "loss: an example has no answer");
-    const int64_t len = int64_t(ex.before.size() + ex.after.size() + ex.answer.size()) - 1 +
-                        n_media_tokens(ex.media);
-    T = std::max(T, len);
+    T = std::max(T, prefix_length(ex) + int64_t(ex.answer.size()) - 1);
   }
   std::vector<Tensor> rows;
   std::vector<int32_t> targets;
   for (const auto& ex : batch) {
-    Tensor input;
-    if (ex.media != Modality::none) {
-      const int64_t i = used[ex.media]++;
-      input = ops::slice(tokens[ex.media], 0, i, i + 1);
+    std::vector<Tensor> inputs;
+    for (Modality m : ex.inputs()) {
+      const int64_t i = used[m]++;
+      inputs.push_back(ops::slice(tokens[m], 0, i, i + 1));
     }
-    rows.push_back(sequence(ex, input, T, 0));
+    rows.push_back(sequence(ex, inputs, T, 0));
     // Targets: -100 up to the position before the first answer token, then the answer.
-    const int64_t prefix = int64_t(ex.before.size() + ex.after.size()) + n_media_tokens(ex.media);
+    const int64_t prefix = prefix_length(ex);
     for (int64_t t = 0; t < T; ++t) {
       const int64_t k = t + 1 - prefix;  // answer index this position predicts
       targets.push_back(k >= 0 && k < int64_t(ex.answer.size()) ? ex.answer[size_t(k)] : -100);
@@ -160,13 +183,16 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
 }
 
 Tensor AnymalModel::logits(const MultimodalExample& ex, const MediaBatch& media) const {
-  Tensor input;
-  if (ex.media != Modality::none) input = media_tokens(ex.media, inputs_of(media, ex.media));
+  std::vector<Tensor> inputs;
+  std::map<Modality, int64_t> used;
+  for (Modality m : ex.inputs()) {
+    const int64_t i = used[m]++;
+    inputs.push_back(media_tokens(m, ops::slice(inputs_of(media, m), 0, i, i + 1)));
+  }
   MultimodalExample full = ex;
   full.answer.push_back(0);  // sequence() drops the last answer token: keep them all
-  const int64_t T =
-      int64_t(ex.before.size() + ex.after.size() + ex.answer.size()) + n_media_tokens(ex.media);
-  return lm.forward_embeddings(sequence(full, input, T, 0));
+  const int64_t T = prefix_length(ex) + int64_t(ex.answer.size());
+  return lm.forward_embeddings(sequence(full, inputs, T, 0));
 }
 
 void AnymalModel::set_compute_dtype(DType dtype) {

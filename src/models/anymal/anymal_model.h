@@ -28,6 +28,15 @@ struct MultimodalExample {
   std::vector<int32_t> after;        // text after the input, up to where the answer starts
   std::vector<int32_t> answer;       // the tokens to learn, EOS last
   Modality media = Modality::image;  // the input between before and after (none: text only)
+  // Further inputs (an image and a spoken question), each followed by its text:
+  // before, media, after, more[0].media, more[0].text, ..., answer.
+  struct MediaText {
+    Modality media = Modality::none;
+    std::vector<int32_t> text;
+  };
+  std::vector<MediaText> more;
+  std::vector<Modality> inputs() const;  // media (unless none), then more's, in order
+  int64_t n_text() const;                // tokens before the answer
 };
 
 // A batch's inputs per modality, each holding those of the examples with that modality in
@@ -84,7 +93,10 @@ class AnymalModel : public nn::Module {
 
  private:
   const nn::SignalTower& tower(Modality m) const;
-  Tensor sequence(const MultimodalExample& ex, const Tensor& input, int64_t pad_to,
+  int64_t prefix_length(const MultimodalExample& ex) const;  // positions before the answer
+  // The example's input embeddings, right-padded to pad_to positions; inputs[i] holds the
+  // projected tokens of ex.inputs()[i], [1, n, dim].
+  Tensor sequence(const MultimodalExample& ex, const std::vector<Tensor>& inputs, int64_t pad_to,
                   int32_t pad_id) const;
   AnymalConfig cfg_;
 };

@@ -55,8 +55,9 @@ MediaPrompt split_media_prompt(const text::Tokenizer& tok, const std::string& pr
 
 std::string media_question(const std::vector<Modality>& inputs, const std::string& question) {
   std::string s;
-  for (Modality m : inputs) s += std::string(modality_marker(m)) + "\n";
-  return s + question;
+  for (Modality m : inputs) s += std::string(s.empty() ? "" : "\n") + modality_marker(m);
+  if (question.empty()) return s;
+  return s.empty() ? question : s + "\n" + question;
 }
 
 }  // namespace anymal::models

@@ -27,7 +27,7 @@ MediaPrompt split_media_prompt(const text::Tokenizer& tok, const std::string& pr
                                bool add_bos = true);
 
 // The user text for some inputs and a question: one marker per input on its own line, then
-// the question ("<image>\n<audio>\nWhat is it?"); inputs in the order given.
+// the question ("<image>\n<audio>\nWhat is it?"; no question: "<image>\n<audio>").
 std::string media_question(const std::vector<Modality>& inputs, const std::string& question);
 
 }  // namespace anymal::models
