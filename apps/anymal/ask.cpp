@@ -76,6 +76,7 @@ Runner add_ask_command(CLI::App& app, const GlobalOptions& global) {
       std::fflush(stdout);
     });
     std::fputs("\n", stdout);
+    std::fflush(stdout);
     if (a->stats) {
       auto secs = [](auto x, auto y) { return std::chrono::duration<double>(y - x).count(); };
       std::fprintf(stderr,

@@ -41,9 +41,10 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
   synth->add_option("--split", a->split, "train, val or test")
       ->check(CLI::IsMember({"train", "val", "test"}));
   synth->add_option("--size", a->size, "image side in pixels (80..256)");
-  synth->add_option("--modality", a->modality,
-                    "image (default), sound, motion, or speech (the image questions spoken, "
-                    "through espeak-ng)")
+  synth
+      ->add_option("--modality", a->modality,
+                   "image (default), sound, motion, or speech (the image questions spoken, "
+                   "through espeak-ng)")
       ->check(CLI::IsMember({"image", "sound", "motion", "speech"}));
   return [a] {
     namespace fs = std::filesystem;
@@ -87,9 +88,8 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
                {"task", s.task},
                {"heldout", s.scene.heldout},
                {"transcript", s.scene.question},
-               {"conversations",
-                nlohmann::json{{{"from", "human"}, {"value", "<image>\n<audio>"}},
-                               {{"from", "gpt"}, {"value", s.scene.answer}}}}};
+               {"conversations", nlohmann::json{{{"from", "human"}, {"value", "<image>\n<audio>"}},
+                                                {{"from", "gpt"}, {"value", s.scene.answer}}}}};
         } else if (a->modality == "sound") {
           const data::SoundSample s = data::synth_sound_sample(a->seed, split, i);
           const std::string audio = std::string("audio/") + id + ".wav";

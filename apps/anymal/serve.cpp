@@ -77,16 +77,16 @@ Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
     serve::BatchEngine engine(*vlm.model, *vlm.tok, &vlm.enc, current_thread_pool(), metrics,
                               a->engine);
     std::string inputs = "text";
-    for (models::Modality m : {models::Modality::image, models::Modality::audio,
-                               models::Modality::imu})
+    for (models::Modality m :
+         {models::Modality::image, models::Modality::audio, models::Modality::imu})
       if (vlm.enc.has(m)) inputs += std::string(", ") + models::modality_name(m);
     serve::HttpServer server(engine, *vlm.tok, metrics, a->server);
     int port = server.bind();
     std::fprintf(stderr,
                  "anymal serve: http://%s:%d/ (%s; %d slots x %lld positions, chat template "
                  "%s%s)\n",
-                 a->server.host.c_str(), port, inputs.c_str(),
-                 a->engine.n_slots, (long long)a->engine.n_ctx,
+                 a->server.host.c_str(), port, inputs.c_str(), a->engine.n_slots,
+                 (long long)a->engine.n_ctx,
                  models::chat_template_name(a->server.job.chat_template),
                  a->server.api_key.empty() ? "" : ", API key required");
     std::fflush(stderr);

@@ -1,7 +1,7 @@
 #include "data/dataset.h"
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -78,8 +78,8 @@ std::string parse_line(const std::string& line, const fs::path& base,
   }
   // Inputs: the key that names each file and the marker that places it, in marker order.
   std::vector<std::pair<size_t, models::Modality>> order;
-  for (models::Modality m : {models::Modality::image, models::Modality::audio,
-                             models::Modality::imu}) {
+  for (models::Modality m :
+       {models::Modality::image, models::Modality::audio, models::Modality::imu}) {
     const std::string key = models::modality_name(m), marker = models::modality_marker(m);
     const size_t markers = count_of(ex.question, marker);
     const bool has = j.contains(key) && j[key].is_string();
@@ -88,8 +88,9 @@ std::string parse_line(const std::string& line, const fs::path& base,
     const fs::path p = base / j[key].get<std::string>();
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) return "missing " + key;
-    (m == models::Modality::image ? ex.image : m == models::Modality::audio ? ex.audio : ex.imu) =
-        p.string();
+    (m == models::Modality::image   ? ex.image
+     : m == models::Modality::audio ? ex.audio
+                                    : ex.imu) = p.string();
     order.emplace_back(ex.question.find(marker), m);
   }
   std::sort(order.begin(), order.end());

@@ -34,8 +34,8 @@ std::vector<uint8_t> run_capture(const std::vector<std::string>& args) {
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
-    throw_error(ErrorKind::io, "cannot run " + args[0] +
-                                   " (install Debian's espeak-ng: scripts/install-deps.sh)");
+    throw_error(ErrorKind::io,
+                "cannot run " + args[0] + " (install Debian's espeak-ng: scripts/install-deps.sh)");
   }
   std::vector<uint8_t> out;
   uint8_t buf[1 << 16];

@@ -50,8 +50,9 @@ SpokenSample synth_spoken_sample(uint64_t seed, Split split, int64_t index, int 
 MotionSample synth_motion_sample(uint64_t seed, Split split, int64_t index) {
   static const std::string kActivityQuestions[] = {"What am I doing?", "What is my activity?"};
   static const std::map<std::string, std::string> kAnswers = {
-      {"walk", "walking"},           {"run", "running"}, {"sit", "sitting"},
-      {"stairs", "climbing stairs"}, {"nod", "you nodded: yes"}, {"shake", "you shook your head: no"}};
+      {"walk", "walking"},        {"run", "running"},
+      {"sit", "sitting"},         {"stairs", "climbing stairs"},
+      {"nod", "you nodded: yes"}, {"shake", "you shook your head: no"}};
   const uint64_t s = sample_seed(seed, split, index, 2);
   Rng rng(s);
   MotionSample out;

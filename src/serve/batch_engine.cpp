@@ -84,8 +84,7 @@ std::shared_ptr<Completion> BatchEngine::submit(GenerationJob job) {
     if (!enc_ || !enc_->has(in.kind))
       throw bad_request(std::string("this model has no ") + models::modality_name(in.kind) +
                             (in.kind == models::Modality::image ? " projector" : " encoder") +
-                            ": send text" +
-                            (enc_ && enc_->vision ? " and images" : "") + " only",
+                            ": send text" + (enc_ && enc_->vision ? " and images" : "") + " only",
                         "messages");
   const int64_t n = prompt_positions(job);
   if (n == 0) throw bad_request("the prompt is empty", "messages");

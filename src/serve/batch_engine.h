@@ -16,9 +16,9 @@
 
 #include "core/thread_pool.h"
 #include "formats/image.h"
+#include "formats/imu.h"
 #include "infer/image_cache.h"
 #include "infer/sampler.h"
-#include "formats/imu.h"
 #include "models/anymal/encoders.h"
 #include "models/llm/llama.h"
 #include "models/llm/llama_forward.h"

@@ -111,9 +111,9 @@ ChatInput parse_image_part(const json& part, const std::string& param) {
 // input_audio / input_imu: {"data": base64, "format": one of `formats`}.
 ChatInput parse_signal_part(const json& part, const std::string& param, models::Modality kind) {
   const std::string key = kind == models::Modality::audio ? "input_audio" : "input_imu";
-  const std::vector<std::string> formats =
-      kind == models::Modality::audio ? std::vector<std::string>{"wav", "flac", "ogg"}
-                                      : std::vector<std::string>{"csv"};
+  const std::vector<std::string> formats = kind == models::Modality::audio
+                                               ? std::vector<std::string>{"wav", "flac", "ogg"}
+                                               : std::vector<std::string>{"csv"};
   auto it = part.find(key);
   const std::string kp = param + "." + key;
   if (it == part.end()) throw bad_request("an " + key + " part needs '" + key + "'", kp);
@@ -162,9 +162,10 @@ ChatMessage parse_message(const json& m, const std::string& param) {
     } else if (t == "image_url" || t == "input_audio" || t == "input_imu") {
       if (msg.role != Role::user)
         throw bad_request("images, audio and motion are only accepted in user messages", pp);
-      msg.inputs.push_back(t == "image_url"     ? parse_image_part(part, pp)
-                           : t == "input_audio" ? parse_signal_part(part, pp, models::Modality::audio)
-                                                : parse_signal_part(part, pp, models::Modality::imu));
+      msg.inputs.push_back(t == "image_url" ? parse_image_part(part, pp)
+                           : t == "input_audio"
+                               ? parse_signal_part(part, pp, models::Modality::audio)
+                               : parse_signal_part(part, pp, models::Modality::imu));
     } else {
       throw bad_request("unsupported content part type '" + t +
                             "': use text, image_url, input_audio or input_imu",

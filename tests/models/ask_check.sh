@@ -38,8 +38,9 @@ if [ -f "$demo/model.gguf" ]; then
   [ "$got" = " walking" ] || fail "demo model felt '$got' (want ' walking')"
   got=$("$anymal" ask --image "$examples/butterfly.png" --audio "$examples/what_butterfly.wav")
   [ "$got" = " cabbage white" ] || fail "demo model answered the spoken question with '$got'"
-  # chat: /audio and /imu attach inputs to the next message.
-  printf '/audio %s\nWhat is that sound?\n/imu %s\nDid I nod or shake my head?\n' \
+  # chat: /audio and /imu attach inputs to the next message (the demo model is trained on
+  # single turns: /reset between the questions).
+  printf '/audio %s\nWhat is that sound?\n/reset\n/imu %s\nDid I nod or shake my head?\n' \
     "$examples/dog.wav" "$examples/nod.csv" | "$anymal" chat > "$out/demo_chat.out" 2> /dev/null ||
     fail "chat exited with $?"
   grep -q "a dog barking" "$out/demo_chat.out" || fail "chat heard: $(cat "$out/demo_chat.out")"
@@ -53,8 +54,10 @@ if [ -f "$demo/model.gguf" ]; then
   expect_error "increasing" ask --imu "$out/backwards.csv" "What am I doing?"
   expect_error "needs an input" ask "What am I doing?"
   expect_error "needs a question" ask --image "$examples/butterfly.png"
-  "$anymal" ask --audio "$out/cut.wav" "What's that sound?" > /dev/null 2>&1 &&
-    echo "ok: a cut WAV is read up to where it ends" || expect_error "cut.wav" ask --audio "$out/cut.wav" "q"
+  "$anymal" ask --audio "$out/cut.wav" "What's that sound?" > /dev/null 2>&1 ||
+    fail "a WAV cut short is read up to where it ends"
+  : > "$out/empty.wav"
+  expect_error "empty" ask --audio "$out/empty.wav" "What's that sound?"
   expect_error "no audio encoder" ask -m "$llm" --mmproj "$mmproj" --audio "$examples/doorbell.wav" "q"
 fi
 

@@ -77,8 +77,8 @@ TEST(SignalTower, GradientsMatchFiniteDifferences) {
   nn::SignalTower tower(c, 6, rng);
   Tensor x = randn({2, 9, 3}, rng);
   x.set_requires_grad(true);
-  const auto r = autograd::gradcheck([&](const std::vector<Tensor>& in) { return tower.tokens(in[0]); },
-                                     {x});
+  const auto r =
+      autograd::gradcheck([&](const std::vector<Tensor>& in) { return tower.tokens(in[0]); }, {x});
   EXPECT_TRUE(r.ok()) << r.where;
   EXPECT_EQ(tower.tokens(x).shape(), (Shape{2, 3, 6}));
   EXPECT_EQ(tower.pooled(x).shape(), (Shape{2, 8}));
@@ -119,7 +119,8 @@ TEST(AvConfig, RoundTripsAndChecksTheWindow) {
 TEST(AvModel, ExportedTowersGiveTheTrainingEmbeddings) {
   ThreadPool pool(2);
   ThreadPoolScope scope(&pool);
-  const text::BpeVocab vocab = text::train_bpe({"USER: What's that sound? ASSISTANT: a siren"}, 280);
+  const text::BpeVocab vocab =
+      text::train_bpe({"USER: What's that sound? ASSISTANT: a siren"}, 280);
   Rng rng(9);
   AnymalModel model(av_config(int64_t(vocab.tokens.size())), rng);
   TempDir tmp("av_export");
@@ -141,9 +142,10 @@ TEST(AvModel, ExportedTowersGiveTheTrainingEmbeddings) {
 
   // Audio through a real WAV file (16-bit: what the model reads is the decoded file).
   const data::SoundSample s = data::synth_sound_sample(3, data::Split::val, 1);
-  write_text(tmp.str("q.wav"), std::string(reinterpret_cast<const char*>(
-                                               encode_wav(s.audio, kAudioSampleRate).data()),
-                                           encode_wav(s.audio, kAudioSampleRate).size()));
+  write_text(
+      tmp.str("q.wav"),
+      std::string(reinterpret_cast<const char*>(encode_wav(s.audio, kAudioSampleRate).data()),
+                  encode_wav(s.audio, kAudioSampleRate).size()));
   const Audio decoded = load_audio(tmp.str("q.wav"));
   Tensor want = model.media_tokens(Modality::audio, audio_features({&decoded.samples}, 0.5));
   Tensor got = enc.embed_file(Modality::audio, tmp.str("q.wav"));
@@ -246,10 +248,10 @@ TEST(AvDataset, ReadsAudioAndImuLinesAndSkipsBadOnes) {
   write_text(tmp.str("a.wav"), "x");
   write_text(tmp.str("m.csv"), "x");
   auto line = [](const std::string& key, const std::string& file, const std::string& q) {
-    return nlohmann::json{{key, file},
-                          {"task", "t"},
-                          {"conversations",
-                           {{{"from", "human"}, {"value", q}}, {{"from", "gpt"}, {"value", "a"}}}}}
+    return nlohmann::json{
+        {key, file},
+        {"task", "t"},
+        {"conversations", {{{"from", "human"}, {"value", q}}, {{"from", "gpt"}, {"value", "a"}}}}}
         .dump();
   };
   std::string text;

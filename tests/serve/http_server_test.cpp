@@ -203,13 +203,16 @@ TEST(HttpServer, TheDemoModelHearsAndFeels) {
                 {"temperature", 0}}
         .dump();
   };
-  auto [status, reply] = post(s, ask(part("input_audio", "doorbell.wav", "wav"), "What's that sound?"));
+  auto [status, reply] =
+      post(s, ask(part("input_audio", "doorbell.wav", "wav"), "What's that sound?"));
   ASSERT_EQ(status, 200) << reply.dump();
   EXPECT_EQ(reply["choices"][0]["message"]["content"], "a doorbell");
-  std::tie(status, reply) = post(s, ask(part("input_imu", "nod.csv", "csv"), "Did I nod or shake my head?"));
+  std::tie(status, reply) =
+      post(s, ask(part("input_imu", "nod.csv", "csv"), "Did I nod or shake my head?"));
   ASSERT_EQ(status, 200) << reply.dump();
   EXPECT_EQ(reply["choices"][0]["message"]["content"], "you nodded: yes");
-  std::tie(status, reply) = post(s, ask(part("input_imu", "walking.csv", "csv"), "What am I doing?"));
+  std::tie(status, reply) =
+      post(s, ask(part("input_imu", "walking.csv", "csv"), "What am I doing?"));
   ASSERT_EQ(status, 200) << reply.dump();
   EXPECT_EQ(reply["choices"][0]["message"]["content"], "walking");
   // Audio that is not audio, and a CSV without the gyroscope: 400 naming the message.
@@ -217,9 +220,10 @@ TEST(HttpServer, TheDemoModelHearsAndFeels) {
   EXPECT_EQ(status, 400);
   EXPECT_EQ(reply["error"]["param"], "messages[0].content") << reply.dump();
   const std::string csv = "t,ax,ay,az\n0,0,0,9.8\n0.02,0,0,9.8\n";
-  json bad_imu = {{"type", "input_imu"},
-                  {"input_imu",
-                   {{"data", base64_encode(reinterpret_cast<const uint8_t*>(csv.data()), csv.size())}}}};
+  json bad_imu = {
+      {"type", "input_imu"},
+      {"input_imu",
+       {{"data", base64_encode(reinterpret_cast<const uint8_t*>(csv.data()), csv.size())}}}};
   std::tie(status, reply) = post(s, ask(bad_imu, "What am I doing?"));
   EXPECT_EQ(status, 400);
   EXPECT_NE(reply["error"]["message"].get<std::string>().find("gx"), std::string::npos)
@@ -229,7 +233,8 @@ TEST(HttpServer, TheDemoModelHearsAndFeels) {
   std::tie(status, reply) =
       post(text_only, ask(part("input_audio", "doorbell.wav", "wav"), "What's that sound?"));
   EXPECT_EQ(status, 400);
-  EXPECT_NE(reply["error"]["message"].get<std::string>().find("no audio encoder"), std::string::npos)
+  EXPECT_NE(reply["error"]["message"].get<std::string>().find("no audio encoder"),
+            std::string::npos)
       << reply.dump();
 }
 

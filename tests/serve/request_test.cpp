@@ -167,8 +167,9 @@ TEST(ChatRequest, TakesAudioAndMotionParts) {
   auto part = [](const std::string& p) {
     return R"({"messages": [{"role": "user", "content": [)" + p + "]}]}";
   };
-  EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":{"data":"Zm9v","format":"aiff"}})")),
-            (std::pair<int, std::string>{400, "messages[0].content[0].input_audio.format"}));
+  EXPECT_EQ(
+      refusal(part(R"({"type":"input_audio","input_audio":{"data":"Zm9v","format":"aiff"}})")),
+      (std::pair<int, std::string>{400, "messages[0].content[0].input_audio.format"}));
   EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":{"data":"@@"}})")).second,
             "messages[0].content[0].input_audio.data");
   EXPECT_EQ(refusal(part(R"({"type":"input_audio","input_audio":{"format":"wav"}})")).second,

@@ -149,9 +149,9 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
   for (const auto& [m, n] : used) {
     const Tensor& in = inputs_of(media, m);
     if (!in.defined() || in.dim(0) != n)
-      throw_error(ErrorKind::invalid_input,
-                  "loss: " + std::to_string(n) + " inputs are " + modality_name(m) +
-                      " but the batch holds " + (in.defined() ? in.shape().str() : "none"));
+      throw_error(ErrorKind::invalid_input, "loss: " + std::to_string(n) + " inputs are " +
+                                                modality_name(m) + " but the batch holds " +
+                                                (in.defined() ? in.shape().str() : "none"));
     tokens[m] = media_tokens(m, in);
     used[m] = 0;
   }

@@ -13,8 +13,8 @@ namespace anymal::models {
 
 Encoders Encoders::load(const std::string& mmproj, int64_t n_llm_embd) {
   Encoders e;
-  e.vision = VisionModel::load(mmproj, n_llm_embd);
   const auto file = open_model_file(mmproj);
+  e.vision = VisionModel::load(file, n_llm_embd);
   e.audio = SignalModel::load(*file, Modality::audio, n_llm_embd);
   e.imu = SignalModel::load(*file, Modality::imu, n_llm_embd);
   return e;

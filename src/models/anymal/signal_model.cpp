@@ -92,7 +92,7 @@ std::unique_ptr<SignalModel> SignalModel::load(const GgufFile& f, Modality m, in
 Tensor SignalModel::embed_audio(const std::vector<float>& samples) const {
   if (modality_ != Modality::audio) throw_error(ErrorKind::internal, "not an audio tower");
   if (double(samples.size()) > cfg_.seconds * kAudioSampleRate + 0.5)
-    log_warn("audio of %.1f s: the model hears its first %.1f s",
+    log_warn("audio of %.2f s: the model hears its first %.2f s",
              double(samples.size()) / kAudioSampleRate, cfg_.seconds);
   autograd::NoGrad no_grad;
   return tower_->tokens(audio_features({&samples}, cfg_.seconds));
@@ -101,7 +101,7 @@ Tensor SignalModel::embed_audio(const std::vector<float>& samples) const {
 Tensor SignalModel::embed_imu(const ImuTrace& trace) const {
   if (modality_ != Modality::imu) throw_error(ErrorKind::internal, "not an IMU tower");
   if (trace.n > imu_steps(cfg_.seconds))
-    log_warn("motion of %.1f s: the model feels its first %.1f s", double(trace.n) / kImuRateHz,
+    log_warn("motion of %.2f s: the model feels its first %.2f s", double(trace.n) / kImuRateHz,
              cfg_.seconds);
   autograd::NoGrad no_grad;
   return tower_->tokens(imu_features({&trace}, cfg_.seconds, cfg_.mean, cfg_.std));

@@ -8,8 +8,13 @@
 namespace anymal::models {
 
 std::unique_ptr<VisionModel> VisionModel::load(const std::string& path, int64_t n_llm_embd) {
+  return load(open_model_file(path), n_llm_embd);
+}
+
+std::unique_ptr<VisionModel> VisionModel::load(std::shared_ptr<GgufFile> file, int64_t n_llm_embd) {
   auto m = std::unique_ptr<VisionModel>(new VisionModel());
-  m->file_ = open_model_file(path);
+  m->file_ = std::move(file);
+  const std::string& path = m->file_->path();
   m->vit_ = VitEncoder::from_gguf(*m->file_);
   m->proj_ = projector_from_gguf(*m->file_);
   if (m->proj_->n_in() != m->vit_->config().n_embd)

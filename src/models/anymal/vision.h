@@ -24,6 +24,7 @@ class VisionModel {
   // Loads an mmproj file; n_llm_embd (when > 0) must equal the projection size, else an
   // invalid_input error that names both.
   static std::unique_ptr<VisionModel> load(const std::string& path, int64_t n_llm_embd = 0);
+  static std::unique_ptr<VisionModel> load(std::shared_ptr<GgufFile> file, int64_t n_llm_embd = 0);
   const VitConfig& config() const { return vit_->config(); }
   int64_t n_out() const { return proj_->n_out(); }
   int64_t n_tokens() const { return proj_->n_tokens(config().n_patches()); }
