@@ -6,17 +6,34 @@
 namespace anymal::nn {
 
 SignalTower::SignalTower(const SignalTowerConfig& cfg, int64_t n_out, Rng& rng)
-    : encoder(cfg.encoder, rng),
-      projector(cfg.encoder.dim, cfg.proj_hidden > 0 ? cfg.proj_hidden : n_out, n_out, rng),
-      cfg_(cfg) {
+    : encoder(cfg.encoder, rng), cfg_(cfg) {
   if (cfg.n_tokens <= 0)
     throw_error(ErrorKind::invalid_input, "signal tower: n_tokens must be positive");
   register_module("enc", encoder);
-  register_module("proj", projector);
+  const int64_t hidden = cfg.proj_hidden > 0 ? cfg.proj_hidden : n_out;
+  if (cfg.projector == "mlp") {
+    mlp = std::make_unique<MlpProjector>(cfg.encoder.dim, hidden, n_out, rng);
+    register_module("proj", *mlp);
+  } else if (cfg.projector == "perceiver") {
+    PerceiverConfig p;
+    p.n_in = cfg.encoder.dim;
+    p.dim = hidden;
+    p.n_out = n_out;
+    p.n_queries = cfg.n_tokens;
+    p.n_layers = cfg.perceiver_layers;
+    p.n_heads = cfg.perceiver_heads;
+    p.n_ff = 4 * hidden;
+    perceiver = std::make_unique<PerceiverResampler>(p, rng);
+    register_module("perceiver", *perceiver);
+  } else {
+    throw_error(ErrorKind::invalid_input,
+                "signal tower: projector \"" + cfg.projector + "\" (mlp or perceiver)");
+  }
 }
 
 Tensor SignalTower::tokens(const Tensor& x) const {
-  return projector.forward(adaptive_avg_pool_time(encoder.forward(x), cfg_.n_tokens));
+  const Tensor h = encoder.forward(x);
+  return mlp ? mlp->forward(adaptive_avg_pool_time(h, cfg_.n_tokens)) : perceiver->forward(h);
 }
 
 Tensor SignalTower::pooled(const Tensor& x) const { return ops::mean(encoder.forward(x), 1); }

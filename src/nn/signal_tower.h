@@ -1,10 +1,15 @@
-// The audio and IMU towers of AnyMAL: a Whisper-shaped SequenceEncoder, its output averaged
-// over time into a fixed number of tokens (adaptive average pooling, as torch's
-// AdaptiveAvgPool1d bins it), and an mlp projector (linear, GELU, linear) into the language
-// model's embedding space. AnyMAL feeds 32 tokens per audio or IMU input.
-// Parameters: enc.* (the encoder) and proj.* (the projector: 0.weight ... 2.bias).
+// The audio and IMU towers of AnyMAL: a Whisper-shaped SequenceEncoder, then a projector into
+// the language model's embedding space with a fixed number of tokens (AnyMAL feeds 32 per
+// audio or IMU input): "mlp" averages the encoder's output over time into the tokens (adaptive
+// average pooling, as torch's AdaptiveAvgPool1d bins it) and applies linear, GELU, linear;
+// "perceiver" lets that many learned queries cross-attend to it (nn::PerceiverResampler).
+// Parameters: enc.* (the encoder) and proj.* (mlp: 0.weight ... 2.bias) or perceiver.*.
 #pragma once
 
+#include <memory>
+#include <string>
+
+#include "nn/perceiver.h"
 #include "nn/sequence_encoder.h"
 #include "nn/vit_tower.h"
 
@@ -12,8 +17,10 @@ namespace anymal::nn {
 
 struct SignalTowerConfig {
   SequenceEncoderConfig encoder;
-  int64_t n_tokens = 32;    // tokens per input in the language model
-  int64_t proj_hidden = 0;  // the projector's hidden width (0: the language model's)
+  int64_t n_tokens = 32;          // tokens per input in the language model
+  int64_t proj_hidden = 0;        // the projector's hidden width (0: the language model's)
+  std::string projector = "mlp";  // "mlp" or "perceiver"
+  int64_t perceiver_layers = 2, perceiver_heads = 4;
 };
 
 class SignalTower : public Module {
@@ -26,7 +33,9 @@ class SignalTower : public Module {
   Tensor pooled(const Tensor& x) const;
 
   SequenceEncoder encoder;
-  MlpProjector projector;
+  std::unique_ptr<MlpProjector> mlp;  // one of the two
+  std::unique_ptr<PerceiverResampler> perceiver;
+  Module& projector() { return mlp ? static_cast<Module&>(*mlp) : *perceiver; }
 
  private:
   SignalTowerConfig cfg_;

@@ -77,9 +77,9 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
     }
     // The recipe checked that a stage only names towers the model has.
     if (g == "audio") m.audio->encoder.set_requires_grad(true);
-    if (g == "audio_projector") m.audio->projector.set_requires_grad(true);
+    if (g == "audio_projector") m.audio->projector().set_requires_grad(true);
     if (g == "imu") m.imu->encoder.set_requires_grad(true);
-    if (g == "imu_projector") m.imu->projector.set_requires_grad(true);
+    if (g == "imu_projector") m.imu->projector().set_requires_grad(true);
     if (g == "clip_head") {
       // The head of the tower the stage trains, and the text side.
       if (st.modality == "image") m.clip_img.set_requires_grad(true);

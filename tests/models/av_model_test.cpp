@@ -32,7 +32,7 @@ using testkit::TempDir;
 
 namespace {
 
-AnymalConfig av_config(int64_t vocab) {
+AnymalConfig av_config(int64_t vocab, const std::string& projector = "mlp") {
   AnymalConfig c;
   c.lm = {vocab, 32, 2, 4, 2, 64, 256};
   c.vit.image_size = 32;
@@ -45,6 +45,11 @@ AnymalConfig av_config(int64_t vocab) {
   c.audio.seconds = 0.5;  // 50 frames -> 25 encoder steps -> 8 tokens
   c.imu = {16, 1, 2, 32, 6};
   c.imu.seconds = 1.0;  // 50 steps -> 25 -> 6 tokens
+  for (SignalConfig* t : {&c.audio, &c.imu}) {
+    t->projector = projector;
+    t->perceiver_layers = 2;
+    t->perceiver_heads = 2;
+  }
   return c;
 }
 
@@ -109,6 +114,13 @@ TEST(AvConfig, RoundTripsAndChecksTheWindow) {
   nlohmann::json audio_mean = j;
   audio_mean["audio"]["mean"] = {0, 0, 0, 0, 0, 0};  // channel stats are the IMU's
   EXPECT_NE(message(audio_mean).find("unknown key \"mean\""), std::string::npos);
+  const nlohmann::json pj = av_config(300, "perceiver").to_json();
+  EXPECT_EQ(pj["audio"]["projector"], "perceiver");
+  EXPECT_EQ(AnymalConfig::from_json(pj, "cfg").to_json(), pj);
+  EXPECT_FALSE(j["audio"].contains("projector"));  // mlp, the default, is not written
+  nlohmann::json bad_projector = j;
+  bad_projector["imu"]["projector"] = "conv";
+  EXPECT_NE(message(bad_projector).find("projector must be"), std::string::npos);
   // A config without audio/imu writes neither (older checkpoints compare equal).
   AnymalConfig plain = c;
   plain.audio = {};
@@ -116,23 +128,29 @@ TEST(AvConfig, RoundTripsAndChecksTheWindow) {
   EXPECT_FALSE(plain.to_json().contains("audio"));
 }
 
-TEST(AvModel, ExportedTowersGiveTheTrainingEmbeddings) {
+class AvExport : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AvExport, ExportedTowersGiveTheTrainingEmbeddings) {
   ThreadPool pool(2);
   ThreadPoolScope scope(&pool);
   const text::BpeVocab vocab =
       text::train_bpe({"USER: What's that sound? ASSISTANT: a siren"}, 280);
   Rng rng(9);
-  AnymalModel model(av_config(int64_t(vocab.tokens.size())), rng);
-  TempDir tmp("av_export");
+  AnymalModel model(av_config(int64_t(vocab.tokens.size()), GetParam()), rng);
+  TempDir tmp("av_export_" + GetParam());
   const std::string mmproj = tmp.str("mmproj.gguf");
   export_mmproj(model, mmproj, GgmlType::f32);
   auto f = GgufFile::open(mmproj);
   EXPECT_TRUE(f->get_bool("clip.has_audio_encoder"));
   EXPECT_EQ(f->get_int("clip.audio.num_mel_bins"), 80);
-  EXPECT_EQ(f->get_string("clip.audio.projector_type"), "anymal_pool_mlp");
+  const bool mlp = GetParam() == "mlp";
+  EXPECT_EQ(f->get_string("clip.audio.projector_type"),
+            mlp ? "anymal_pool_mlp" : "anymal_perceiver");
   EXPECT_TRUE(f->find_tensor("a.blk.0.ln1.weight") && f->find_tensor("a.conv1d.2.weight") &&
-              f->find_tensor("mm.a.mlp.2.bias") && f->find_tensor("imu.blk.0.attn_out.weight") &&
-              f->find_tensor("mm.imu.mlp.0.weight"));
+              f->find_tensor("imu.blk.0.attn_out.weight"));
+  EXPECT_TRUE(mlp ? f->find_tensor("mm.a.mlp.2.bias") && f->find_tensor("mm.imu.mlp.0.weight")
+                  : f->find_tensor("mm.a.perceiver.latents") &&
+                        f->find_tensor("mm.imu.perceiver.blk.1.attn_q.weight"));
   EXPECT_FALSE(f->find_tensor("clip_head.audio.weight"));  // contrastive heads stay behind
 
   const Encoders enc = Encoders::load(mmproj, 32);
@@ -182,6 +200,8 @@ TEST(AvModel, ExportedTowersGiveTheTrainingEmbeddings) {
   }
   EXPECT_THROW(Encoders::load(mmproj, 48), Error);  // projects to 32, not 48
 }
+
+INSTANTIATE_TEST_SUITE_P(Projectors, AvExport, ::testing::Values("mlp", "perceiver"));
 
 TEST(AvModel, AMixedBatchTrains) {
   ThreadPool pool(2);

@@ -43,12 +43,19 @@ nlohmann::json signal_json(const SignalConfig& s, bool imu) {
     j["mean"] = s.mean;
     j["std"] = s.std;
   }
+  if (s.projector != "mlp") {  // written only when used: mlp configs read as before
+    j["projector"] = s.projector;
+    j["perceiver_layers"] = s.perceiver_layers;
+    j["perceiver_heads"] = s.perceiver_heads;
+  }
   return j;
 }
 
 SignalConfig signal_from_json(const nlohmann::json& j, bool imu, const std::string& where) {
   SignalConfig s;
-  std::set<std::string> known = {"dim", "n_layer", "n_head", "ff", "tokens", "seconds"};
+  std::set<std::string> known = {"dim",       "n_layer",          "n_head",
+                                 "ff",        "tokens",           "seconds",
+                                 "projector", "perceiver_layers", "perceiver_heads"};
   if (imu) known.insert({"mean", "std"});
   reject_unknown(j, known, where);
   for (const char* k : {"dim", "n_layer", "n_head", "ff", "seconds"})
@@ -61,6 +68,13 @@ SignalConfig signal_from_json(const nlohmann::json& j, bool imu, const std::stri
   float seconds = 0;
   read_float(j, "seconds", seconds, where);
   s.seconds = seconds;
+  if (j.contains("projector")) {
+    if (!j["projector"].is_string() || (j["projector"] != "mlp" && j["projector"] != "perceiver"))
+      throw_error(ErrorKind::invalid_input, where + ": projector must be \"mlp\" or \"perceiver\"");
+    s.projector = j["projector"].get<std::string>();
+  }
+  read_int(j, "perceiver_layers", s.perceiver_layers, where);
+  read_int(j, "perceiver_heads", s.perceiver_heads, where);
   if (s.dim % s.n_head || s.dim % 2)
     throw_error(ErrorKind::invalid_input, where + ": dim must be even and a multiple of n_head");
   const int64_t steps = imu ? imu_steps(s.seconds) : audio_frames(s.seconds);
@@ -96,6 +110,9 @@ nn::SignalTowerConfig SignalConfig::tower(int64_t n_in, int64_t steps) const {
   t.encoder.ff = ff;
   t.encoder.max_positions = (steps + 1) / 2;
   t.n_tokens = tokens;
+  t.projector = projector;
+  t.perceiver_layers = perceiver_layers;
+  t.perceiver_heads = perceiver_heads;
   return t;
 }
 

@@ -18,6 +18,8 @@ namespace anymal::models {
 struct SignalConfig {
   int64_t dim = 0, n_layer = 0, n_head = 0, ff = 0, tokens = 32;
   double seconds = 0;
+  std::string projector = "mlp";  // "mlp" (pooled, linear-GELU-linear) or "perceiver"
+  int64_t perceiver_layers = 2, perceiver_heads = 4;
   ImuStats mean = kImuDefaultMean, std = kImuDefaultStd;  // IMU channel scaling
   bool present() const { return dim > 0; }
   // n_in: 80 mel bins, or 6 IMU channels; steps: input steps per window.

@@ -44,14 +44,14 @@ AnymalModel::AnymalModel(const AnymalConfig& cfg, Rng& rng)
     audio = std::make_unique<nn::SignalTower>(cfg.audio_tower(), cfg.lm.dim, rng);
     clip_audio = std::make_unique<nn::Linear>(cfg.audio.dim, kClipDim, false, rng);
     register_module("a", audio->encoder);
-    register_module("mm.a.mlp", audio->projector);
+    register_module(audio->mlp ? "mm.a.mlp" : "mm.a.perceiver", audio->projector());
     register_module("clip_head.audio", *clip_audio);
   }
   if (cfg.imu.present()) {
     imu = std::make_unique<nn::SignalTower>(cfg.imu_tower(), cfg.lm.dim, rng);
     clip_imu = std::make_unique<nn::Linear>(cfg.imu.dim, kClipDim, false, rng);
     register_module("imu", imu->encoder);
-    register_module("mm.imu.mlp", imu->projector);
+    register_module(imu->mlp ? "mm.imu.mlp" : "mm.imu.perceiver", imu->projector());
     register_module("clip_head.imu", *clip_imu);
   }
 }
@@ -208,7 +208,7 @@ void AnymalModel::set_compute_dtype(DType dtype) {
   for (nn::SignalTower* t : {audio.get(), imu.get()})
     if (t) {
       for (auto& b : t->encoder.blocks) block(*b);
-      t->projector.set_compute_dtype(dtype);
+      if (t->mlp) t->mlp->set_compute_dtype(dtype);
     }
 }
 

@@ -104,7 +104,12 @@ void export_mmproj(const AnymalModel& model, const std::string& path, GgmlType t
     const SignalConfig& sc = f.audio ? c.audio : c.imu;
     const nn::SequenceEncoderConfig& e = t->config().encoder;
     w.set_bool(f.has_key, true);
-    w.set_string(f.key_prefix + ".projector_type", kSignalProjectorType);
+    w.set_string(f.key_prefix + ".projector_type",
+                 t->mlp ? kSignalProjectorType : kSignalPerceiverType);
+    if (t->perceiver) {
+      w.set_u32(f.anymal_prefix + ".perceiver.block_count", uint32_t(sc.perceiver_layers));
+      w.set_u32(f.anymal_prefix + ".perceiver.head_count", uint32_t(sc.perceiver_heads));
+    }
     w.set_u32(f.key_prefix + ".embedding_length", uint32_t(e.dim));
     w.set_u32(f.key_prefix + ".feed_forward_length", uint32_t(e.ff));
     w.set_u32(f.key_prefix + ".block_count", uint32_t(e.n_layer));

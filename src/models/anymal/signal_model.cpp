@@ -30,11 +30,16 @@ bool has_signal_tower(const GgufFile& f, Modality m) {
 SignalConfig signal_config_from_gguf(const GgufFile& f, Modality m) {
   const SignalTowerFormat& fmt = format_of(m);
   const std::string type = f.get_string(fmt.key_prefix + ".projector_type", "");
-  if (type != kSignalProjectorType)
+  if (type != kSignalProjectorType && type != kSignalPerceiverType)
     throw_error(ErrorKind::unsupported, f.path() + ": " + modality_name(m) + " projector type \"" +
-                                            type + "\" (this build runs \"" + kSignalProjectorType +
-                                            "\")");
+                                            type + "\" (this build runs " + kSignalProjectorType +
+                                            " and " + kSignalPerceiverType + ")");
   SignalConfig c;
+  if (type == kSignalPerceiverType) {
+    c.projector = "perceiver";
+    c.perceiver_layers = f.get_int(fmt.anymal_prefix + ".perceiver.block_count");
+    c.perceiver_heads = f.get_int(fmt.anymal_prefix + ".perceiver.head_count");
+  }
   c.dim = f.get_int(fmt.key_prefix + ".embedding_length");
   c.ff = f.get_int(fmt.key_prefix + ".feed_forward_length");
   c.n_layer = f.get_int(fmt.key_prefix + ".block_count");
