@@ -54,6 +54,7 @@ sys.stdout.buffer.write(struct.pack("<Q", len(hb)) + hb + bytes(range(24)))
     printf '%s' '{"messages":[{"role":"user","content":"hi"}]}' > "$c/text.json"
     printf '%s' '{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,'"$png"'"}}]},{"role":"assistant","content":"A cup."},{"role":"user","content":"Sure?"}],"max_tokens":16,"temperature":0.5,"top_p":0.9,"seed":7,"stop":["\n","END"],"stream":true,"stream_options":{"include_usage":true},"n":1}' > "$c/full.json"
     printf '%s' 'data:image/jpeg;name=a.jpg;base64,/9j/4AAQSkZJRg==' > "$c/uri.txt"
+    printf '%s' '{"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"UklGRiQAAABXQVZF","format":"wav"}},{"type":"input_imu","input_imu":{"data":"dCxheCxheSxheixneCxneSxneg==","format":"csv"}},{"type":"text","text":"What am I doing?"}]}]}' > "$c/audio_imu.json"
     build-fuzz/bin/fuzz_chat_request "$c" -max_total_time="$seconds" -max_len=16384 \
       -artifact_prefix=build-fuzz/findings/chat_request- -print_final_stats=1
     ;;

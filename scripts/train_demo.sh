@@ -3,7 +3,9 @@
 #  1. vision: the synthetic glasses world (20000 training scenes, 600 test scenes, 80 px),
 #     configs/demo.json (text pretraining, CLIP encoder pretraining, caption alignment,
 #     instruction tuning with LoRA) into runs/demo;
-#  2. hearing and motion: sounds and IMU traces (6000 each, 300 test), configs/demo_av.json
+#  2. hearing and motion: sounds and IMU traces (6000 each, 300 test), spoken questions
+#     (8000, 600 test) and combined image + motion + spoken questions (4800, 600 test),
+#     configs/demo_av.json
 #     (contrastive pretraining of the audio and IMU towers, then joint instruction tuning over
 #     image, sound and motion tasks: the towers, their projectors and LoRA) from run 1's
 #     export into runs/demo_av.
@@ -17,10 +19,16 @@ bin=build/bin/anymal
 [ -x "$bin" ] || ./setup.sh
 [ -f data/synth/train.jsonl ] || "$bin" data synth --out data/synth --n 20000 --seed 1 --split train --size 80
 [ -f data/synth/test.jsonl ] || "$bin" data synth --out data/synth --n 600 --seed 1 --split test --size 80
+# Run 2 mixes in 8000 of the scenes (the same first 8000: the generator is deterministic).
+[ -f data/av/train.jsonl ] || "$bin" data synth --out data/av --n 8000 --seed 1 --split train --size 80
 for m in sound motion; do
   [ -f data/av/train.$m.jsonl ] || "$bin" data synth --out data/av --n 6000 --seed 1 --split train --modality $m
   [ -f data/av/test.$m.jsonl ] || "$bin" data synth --out data/av --n 300 --seed 1 --split test --modality $m
 done
+[ -f data/av/train.speech.jsonl ] || "$bin" data synth --out data/av --n 8000 --seed 1 --split train --size 80 --modality speech
+[ -f data/av/test.speech.jsonl ] || "$bin" data synth --out data/av --n 600 --seed 1 --split test --size 80 --modality speech
+[ -f data/av/train.combined.jsonl ] || "$bin" data synth --out data/av --n 4800 --seed 1 --split train --size 80 --modality combined
+[ -f data/av/test.combined.jsonl ] || "$bin" data synth --out data/av --n 600 --seed 1 --split test --size 80 --modality combined
 train() {  # CONFIG RUN_DIR
   [ -f "$2/export/model.gguf" ] && return
   local resume=()
@@ -32,6 +40,8 @@ train configs/demo_av.json runs/demo_av
 "$bin" eval -m runs/demo_av --data data/synth/test.jsonl --json runs/demo_av/eval.json
 "$bin" eval -m runs/demo_av --data data/av/test.sound.jsonl --data data/av/test.motion.jsonl \
   --json runs/demo_av/eval_av.json
+"$bin" eval -m runs/demo_av --data data/av/test.speech.jsonl --json runs/demo_av/eval_speech.json
+"$bin" eval -m runs/demo_av --data data/av/test.combined.jsonl --json runs/demo_av/eval_combined.json
 mkdir -p models/demo
 cp runs/demo_av/export/model.gguf runs/demo_av/export/mmproj.gguf models/demo/
 cp runs/demo/loss.png models/demo/loss.png

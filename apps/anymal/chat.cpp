@@ -4,29 +4,18 @@
 // starts over, `/quit` (or end of input) leaves. The conversation stays in the KV cache
 // between turns; an input seen before is not encoded again.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <utility>
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "infer/image_cache.h"
 #include "infer/session.h"
 #include "models/anymal/chat_template.h"
 #include "vlm.h"
 
 namespace anymal::cli {
-
-namespace {
-
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_error(ErrorKind::io, "cannot read " + path);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
-
-}  // namespace
 
 Runner add_chat_command(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
@@ -88,7 +77,8 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions& global) {
         std::vector<models::Modality> kinds;
         std::vector<Tensor> embds;
         for (const auto& [m, path] : inputs) {
-          std::vector<uint8_t> bytes = read_bytes(path);
+          const auto file = MappedFile::open(path);  // the cache hashes what decoders read
+          const std::span<const uint8_t> bytes(file->data(), file->size());
           kinds.push_back(m);
           embds.push_back(cache.get_or_compute(
               bytes, [&, m = m, &path = path] { return vlm.enc.embed_bytes(m, bytes, path); }));

@@ -1,10 +1,11 @@
 // anymal data synth --out DIR --n N --seed S --split train|val|test [--size PX]
-//                   [--modality image|sound|motion|speech]: writes the synthetic glasses world as
+//     [--modality image|sound|motion|speech|combined]: writes the synthetic glasses world as
 // LLaVA conversation JSONL, one sample per line. Images: DIR/SPLIT.jsonl (id, image, task,
 // heldout, conversations) with the PNGs under DIR/images/. Sounds: DIR/SPLIT.sound.jsonl with
 // `audio` (16 kHz WAVs under DIR/audio/, the question after <audio>). Speech:
 // DIR/SPLIT.speech.jsonl, the image scenes with their questions spoken (image + audio, the
-// words in "transcript"; the same scenes as the image split of that seed). Motion:
+// words in "transcript"; the same scenes as the image split of that seed). Combined:
+// DIR/SPLIT.combined.jsonl, image + motion + a spoken question about one of them. Motion:
 // DIR/SPLIT.motion.jsonl with `imu` (CSVs under DIR/imu/, after <imu>). Deterministic for a
 // given seed; the JSONL is written last and atomically, so a killed run leaves no index that
 // points at missing files.
@@ -45,7 +46,7 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
       ->add_option("--modality", a->modality,
                    "image (default), sound, motion, or speech (the image questions spoken, "
                    "through espeak-ng)")
-      ->check(CLI::IsMember({"image", "sound", "motion", "speech"}));
+      ->check(CLI::IsMember({"image", "sound", "motion", "speech", "combined"}));
   return [a] {
     namespace fs = std::filesystem;
     const data::Split split = data::split_from_name(a->split);
@@ -90,6 +91,23 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
                {"transcript", s.scene.question},
                {"conversations", nlohmann::json{{{"from", "human"}, {"value", "<image>\n<audio>"}},
                                                 {{"from", "gpt"}, {"value", s.scene.answer}}}}};
+        } else if (a->modality == "combined") {
+          const data::CombinedSample s = data::synth_combined_sample(a->seed, split, i, a->size);
+          const std::string image = std::string("images/combined_") + id + ".png";
+          const std::string audio = std::string("audio/combined_") + id + ".wav";
+          const std::string imu = std::string("imu/combined_") + id + ".csv";
+          save_png((fs::path(a->out) / image).string(), s.scene.image);
+          save_wav((fs::path(a->out) / audio).string(), s.audio, kAudioSampleRate);
+          write_file_atomic((fs::path(a->out) / imu).string(), data::motion_csv(s.motion.trace));
+          j = {{"id", id},
+               {"image", image},
+               {"audio", audio},
+               {"imu", imu},
+               {"task", s.task},
+               {"transcript", s.question},
+               {"conversations",
+                nlohmann::json{{{"from", "human"}, {"value", "<image>\n<audio>\n<imu>"}},
+                               {{"from", "gpt"}, {"value", s.answer}}}}};
         } else if (a->modality == "sound") {
           const data::SoundSample s = data::synth_sound_sample(a->seed, split, i);
           const std::string audio = std::string("audio/") + id + ".wav";

@@ -66,3 +66,20 @@ MotionSample synth_motion_sample(uint64_t seed, Split split, int64_t index) {
 }
 
 }  // namespace anymal::data
+
+namespace anymal::data {
+
+CombinedSample synth_combined_sample(uint64_t seed, Split split, int64_t index, int image_size) {
+  CombinedSample out;
+  out.scene = synth_sample(seed, split, index, image_size);
+  out.motion = synth_motion_sample(seed, split, index);
+  // Alternate which input answers, so both halves stay balanced within a split.
+  const bool about_motion = (index / 12) % 2 == 1;  // image tasks cycle with period 12
+  out.question = about_motion ? out.motion.question : out.scene.question;
+  out.answer = about_motion ? out.motion.answer : out.scene.answer;
+  out.task = "combined_" + (about_motion ? out.motion.task : out.scene.task);
+  out.audio = spoken_question(out.question, sample_seed(seed, split, index, 4));
+  return out;
+}
+
+}  // namespace anymal::data

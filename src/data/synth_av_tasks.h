@@ -32,7 +32,18 @@ struct SpokenSample {
   std::vector<float> audio;  // the question read aloud, in noise, 16 kHz
 };
 
+// Image, speech and motion at once: a scene, the wearer's motion, and a spoken question that
+// is either the scene's (answered from the image) or about the motion (answered from the IMU),
+// so the words decide which input holds the answer. Task "combined_" + the answering task.
+struct CombinedSample {
+  SynthSample scene;
+  MotionSample motion;
+  std::string task, question, answer;
+  std::vector<float> audio;  // the question read aloud, in noise, 16 kHz
+};
+
 SoundSample synth_sound_sample(uint64_t seed, Split split, int64_t index);
+CombinedSample synth_combined_sample(uint64_t seed, Split split, int64_t index, int image_size);
 SpokenSample synth_spoken_sample(uint64_t seed, Split split, int64_t index, int image_size);
 MotionSample synth_motion_sample(uint64_t seed, Split split, int64_t index);
 
