@@ -278,10 +278,18 @@ TEST(AvDataset, ReadsAudioAndImuLinesAndSkipsBadOnes) {
   for (int i = 0; i < 200; ++i) text += line("audio", "a.wav", "<audio>\nWhat's that?") + "\n";
   text += line("imu", "m.csv", "<imu>\nWhat am I doing?") + "\n";
   text += line("audio", "a.wav", "no marker") + "\n";
+  // Three inputs, in the order their markers stand; a spoken question needs no text.
+  nlohmann::json three = nlohmann::json::parse(line("audio", "a.wav", "<imu>\n<image>\n<audio>"));
+  three["image"] = "a.wav";
+  three["imu"] = "m.csv";
+  text += three.dump() + "\n";
   write_text(tmp.str("d.jsonl"), text);
   data::DatasetReport report;
   const auto ex = data::read_llava_jsonl(tmp.str("d.jsonl"), {}, report);
-  ASSERT_EQ(ex.size(), 201u);
+  ASSERT_EQ(ex.size(), 202u);
+  EXPECT_EQ(ex[201].inputs,
+            (std::vector<Modality>{Modality::imu, Modality::image, Modality::audio}));
+  EXPECT_EQ(ex[201].question, "");
   EXPECT_EQ(ex[0].inputs, std::vector<Modality>{Modality::audio});
   EXPECT_EQ(ex[0].question, "What's that?");
   EXPECT_EQ(ex[200].inputs, std::vector<Modality>{Modality::imu});
