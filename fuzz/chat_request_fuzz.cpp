@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     anymal::serve::ChatRequest r = anymal::serve::parse_chat_request(text);
     for (const auto& m : r.messages) {
       sink += m.text.size();
-      for (const auto& img : m.images) sink += img.bytes.size() + img.media_type.size();
+      for (const auto& in : m.inputs) sink += in.bytes.size() + in.media_type.size();
     }
   } catch (const anymal::serve::ApiError& e) {
     if (e.status() < 400 || e.status() > 499) __builtin_trap();
