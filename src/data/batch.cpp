@@ -46,7 +46,9 @@ models::MultimodalExample text_example(const text::Tokenizer& tok, const Example
   models::MultimodalExample m;
   m.media = models::Modality::none;
   m.before = {tok.bos()};
-  m.answer = answer_tokens(tok, "USER: " + ex.question + " ASSISTANT: " + ex.answer);
+  // A spoken question's words are its transcript.
+  const std::string& q = ex.question.empty() ? ex.transcript : ex.question;
+  m.answer = answer_tokens(tok, "USER: " + q + " ASSISTANT: " + ex.answer);
   return m;
 }
 
