@@ -160,14 +160,18 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
     s.get("kind", st.kind);
     if (st.kind != "text" && st.kind != "clip" && st.kind != "multimodal")
       s.fail("kind must be \"text\", \"clip\" or \"multimodal\"");
-    s.get("modality", st.modality);
-    if (st.modality != "image" && st.modality != "audio" && st.modality != "imu")
+    std::string modality = "image";
+    s.get("modality", modality);
+    if (modality != "image" && modality != "audio" && modality != "imu")
       s.fail("modality must be \"image\", \"audio\" or \"imu\"");
-    if (st.modality != "image" && st.kind != "clip")
+    st.modality = modality == "audio" ? models::Modality::audio
+                  : modality == "imu" ? models::Modality::imu
+                                      : models::Modality::image;
+    if (st.modality != models::Modality::image && st.kind != "clip")
       s.fail("modality is for clip stages (multimodal stages take every input)");
-    if ((st.modality == "audio" && !c.model.audio.present()) ||
-        (st.modality == "imu" && !c.model.imu.present()))
-      s.fail("the model has no " + st.modality + " tower (model." + st.modality + ")");
+    if ((st.modality == models::Modality::audio && !c.model.audio.present()) ||
+        (st.modality == models::Modality::imu && !c.model.imu.present()))
+      s.fail("the model has no " + modality + " tower (model." + modality + ")");
     s.get("tasks", st.tasks, {});
     s.get("train", st.train,
           {"lm", "vit", "projector", "audio", "audio_projector", "imu", "imu_projector",

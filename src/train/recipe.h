@@ -22,7 +22,8 @@
 namespace anymal::train {
 
 struct StageConfig {
-  std::string name, kind, modality = "image";
+  std::string name, kind;
+  models::Modality modality = models::Modality::image;  // the tower a clip stage trains
   std::vector<std::string> tasks, train;
   int64_t steps = 0, batch = 8, warmup = 0, lora_rank = 0;
   float lr = 1e-3f, min_lr = 0, weight_decay = 0.01f, clip_grad = 1.0f, lora_alpha = 16;

@@ -82,9 +82,9 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
     if (g == "imu_projector") m.imu->projector().set_requires_grad(true);
     if (g == "clip_head") {
       // The head of the tower the stage trains, and the text side.
-      if (st.modality == "image") m.clip_img.set_requires_grad(true);
-      if (st.modality == "audio") m.clip_audio->set_requires_grad(true);
-      if (st.modality == "imu") m.clip_imu->set_requires_grad(true);
+      if (st.modality == models::Modality::image) m.clip_img.set_requires_grad(true);
+      if (st.modality == models::Modality::audio) m.clip_audio->set_requires_grad(true);
+      if (st.modality == models::Modality::imu) m.clip_imu->set_requires_grad(true);
       m.clip_txt.set_requires_grad(true);
     }
     if (g == "lora")
@@ -93,21 +93,16 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
   }
 }
 
-models::Modality stage_modality(const StageConfig& st) {
-  return st.modality == "audio" ? models::Modality::audio
-         : st.modality == "imu" ? models::Modality::imu
-                                : models::Modality::image;
-}
-
 std::vector<const data::Example*> stage_examples(const StageConfig& st,
                                                  const std::vector<data::Example>& all) {
   std::vector<std::string> tasks = st.tasks;
-  if (tasks.empty() && st.kind == "clip" && st.modality == "image") tasks = {"caption"};
+  if (tasks.empty() && st.kind == "clip" && st.modality == models::Modality::image)
+    tasks = {"caption"};
   std::vector<const data::Example*> out;
   for (const auto& ex : all) {
     if (!tasks.empty() && !has(tasks, ex.task)) continue;
     if (st.kind == "multimodal" && ex.inputs.empty()) continue;
-    if (st.kind == "clip" && !ex.has(stage_modality(st))) continue;
+    if (st.kind == "clip" && !ex.has(st.modality)) continue;
     out.push_back(&ex);
   }
   if (out.empty())
@@ -130,16 +125,12 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
     // caption, the sound, the motion).
     std::vector<std::vector<int32_t>> captions;
     for (const auto* ex : batch) {
-      const bool spoken = st.modality == "audio" && !ex->transcript.empty();
+      const bool spoken = st.modality == models::Modality::audio && !ex->transcript.empty();
       captions.push_back(tok.encode(spoken ? ex->transcript : ex->answer, false));
       tokens += int64_t(captions.back().size());
     }
-    const models::Modality kind = stage_modality(st);
-    const models::MediaBatch media = data::load_media(batch, c, kind);
-    return m.clip_loss(captions, kind,
-                       kind == models::Modality::image   ? media.pixels
-                       : kind == models::Modality::audio ? media.audio
-                                                         : media.imu);
+    return m.clip_loss(captions, st.modality,
+                       data::load_media(batch, c, st.modality).of(st.modality));
   }
   std::vector<models::MultimodalExample> exs;
   for (const auto* ex : batch) {

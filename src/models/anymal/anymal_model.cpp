@@ -130,14 +130,6 @@ Tensor AnymalModel::sequence(const MultimodalExample& ex, const std::vector<Tens
   return parts.size() == 1 ? parts[0] : ops::concat(parts, 1);
 }
 
-namespace {
-
-const Tensor& inputs_of(const MediaBatch& media, Modality m) {
-  return m == Modality::image ? media.pixels : m == Modality::audio ? media.audio : media.imu;
-}
-
-}  // namespace
-
 Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
                          const MediaBatch& media) const {
   if (batch.empty()) throw_error(ErrorKind::invalid_input, "loss: empty batch");
@@ -147,7 +139,7 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
   for (const auto& ex : batch)
     for (Modality m : ex.inputs()) ++used[m];
   for (const auto& [m, n] : used) {
-    const Tensor& in = inputs_of(media, m);
+    const Tensor& in = media.of(m);
     if (!in.defined() || in.dim(0) != n)
       throw_error(ErrorKind::invalid_input, "loss: " + std::to_string(n) + " inputs are " +
                                                 modality_name(m) + " but the batch holds " +
@@ -187,7 +179,7 @@ Tensor AnymalModel::logits(const MultimodalExample& ex, const MediaBatch& media)
   std::map<Modality, int64_t> used;
   for (Modality m : ex.inputs()) {
     const int64_t i = used[m]++;
-    inputs.push_back(media_tokens(m, ops::slice(inputs_of(media, m), 0, i, i + 1)));
+    inputs.push_back(media_tokens(m, ops::slice(media.of(m), 0, i, i + 1)));
   }
   MultimodalExample full = ex;
   full.answer.push_back(0);  // sequence() drops the last answer token: keep them all

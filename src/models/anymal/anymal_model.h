@@ -44,6 +44,9 @@ struct MultimodalExample {
 // signal_features.h makes them.
 struct MediaBatch {
   Tensor pixels, audio, imu;
+  const Tensor& of(Modality m) const {
+    return m == Modality::image ? pixels : m == Modality::audio ? audio : imu;
+  }
 };
 
 class AnymalModel : public nn::Module {

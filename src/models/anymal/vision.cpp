@@ -64,18 +64,4 @@ ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& pr
   return out;
 }
 
-std::vector<std::vector<int32_t>> split_at_image_markers(const text::Tokenizer& tok,
-                                                         const std::string& prompt, bool add_bos) {
-  const std::string marker = kImageMarker;
-  std::vector<std::vector<int32_t>> pieces;
-  size_t from = 0;
-  for (;;) {
-    size_t at = prompt.find(marker, from);
-    std::string piece = prompt.substr(from, at == std::string::npos ? at : at - from);
-    pieces.push_back(tok.encode(piece, add_bos && pieces.empty(), true));
-    if (at == std::string::npos) return pieces;
-    from = at + marker.size();
-  }
-}
-
 }  // namespace anymal::models

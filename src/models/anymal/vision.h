@@ -48,10 +48,4 @@ struct ImagePrompt {
 ImagePrompt split_image_prompt(const text::Tokenizer& tok, const std::string& prompt,
                                bool add_bos = true);
 
-// Splits at every <image> marker: markers + 1 token pieces, an image between each two (the
-// first piece with BOS when add_bos). Control-token text is parsed as with split_image_prompt.
-std::vector<std::vector<int32_t>> split_at_image_markers(const text::Tokenizer& tok,
-                                                         const std::string& prompt,
-                                                         bool add_bos = true);
-
 }  // namespace anymal::models
