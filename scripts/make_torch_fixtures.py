@@ -10,6 +10,9 @@ Writes into tests/fixtures/torch/ (relative to the repo root):
   adamw_mlp.bin      2-layer MLP trained 10 AdamW steps: losses + final params
   audio_stem.bin     Whisper's encoder stem: conv1d(k3,p1) GELU, conv1d(k3,s2,p1) GELU,
                      + positions, on channels-last input: forward + grads
+  gated_xattn.bin    Flamingo's gated cross-attention dense block for a Llama LM
+                     (RMSNorm, GQA attention of text queries to media keys/values,
+                     no RoPE, no mask, SwiGLU FFN, tanh gates): forward + grads
   log_mel.bin        Whisper's log-mel front end (torch.stft, librosa's Slaney mel
                      filters re-derived in numpy): 16-bit audio, filters, log-mel
 
@@ -319,7 +322,48 @@ def make_audio_stem():
     return {**p, "dout": dout, "out": out, **grads}
 
 
-FIXTURES = {"llama_block": make_llama, "vit_block": make_vit,
+# ----------------------------------------------- gated cross-attention block
+def gated_xattn_forward(p, n_head=4, n_kv=2):
+    x, m = p["x"], p["media"]
+    B, T, D = x.shape
+    M, hd = m.shape[1], D // n_head
+    n = rms_norm(x, p["attn_norm"])
+    q = (n @ p["wq"].T).view(B, T, n_head, hd).transpose(1, 2)
+    k = (m @ p["wk"].T).view(B, M, n_kv, hd).transpose(1, 2)
+    v = (m @ p["wv"].T).view(B, M, n_kv, hd).transpose(1, 2)
+    rep = n_head // n_kv  # query head h uses kv head h // rep
+    k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+    a = (q @ k.transpose(-1, -2) / math.sqrt(hd)).softmax(-1) @ v  # every query sees all M
+    a = a.transpose(1, 2).reshape(B, T, D)
+    y = x + torch.tanh(p["gate_attn"]) * (a @ p["wo"].T)
+    n = rms_norm(y, p["ffn_norm"])
+    f = (F.silu(n @ p["w_gate"].T) * (n @ p["w_up"].T)) @ p["w_down"].T
+    return y + torch.tanh(p["gate_ffn"]) * f
+
+
+def make_gated_xattn():
+    torch.manual_seed(0)
+    B, T, M, D, F_ = 2, 7, 5, 64, 96
+    p = {"x": randn(B, T, D), "media": randn(B, M, D),
+         "attn_norm": randn(D, std=0.1, mean=1.0),
+         "wq": randn(D, D, std=0.1), "wk": randn(32, D, std=0.1),
+         "wv": randn(32, D, std=0.1), "wo": randn(D, D, std=0.1),
+         "gate_attn": randn(1, std=0.5, mean=0.4),
+         "ffn_norm": randn(D, std=0.1, mean=1.0),
+         "w_gate": randn(F_, D, std=0.1), "w_up": randn(F_, D, std=0.1),
+         "w_down": randn(D, F_, std=0.1), "gate_ffn": randn(1, std=0.5, mean=-0.3)}
+    dout = randn(B, T, D)
+    for t in p.values():
+        t.requires_grad_(True)
+    out = gated_xattn_forward(p)
+    # gates at 0: the block is the identity (Flamingo's initial state)
+    q = {k: (torch.zeros_like(v) if k.startswith("gate") else v) for k, v in p.items()}
+    assert torch.equal(gated_xattn_forward(q), p["x"]), "gate 0 is not the identity"
+    grads = with_grads(p, out, dout)
+    return {**p, "dout": dout, "out": out, **grads}
+
+
+FIXTURES = {"llama_block": make_llama, "gated_xattn": make_gated_xattn, "vit_block": make_vit,
             "cross_entropy": make_cross_entropy, "adamw_mlp": make_adamw,
             "log_mel": make_log_mel, "audio_stem": make_audio_stem}
 

@@ -31,13 +31,16 @@ LlamaLM::LlamaLM(const LlamaLmConfig& cfg, Rng& rng)
 
 Tensor LlamaLM::embed(const Tensor& ids) const { return token_embd.forward(ids); }
 
-Tensor LlamaLM::forward_embeddings(const Tensor& h0) const {
+Tensor LlamaLM::forward_embeddings(const Tensor& h0, const BlockHook& before_block) const {
   const int64_t T = h0.dim(1);
   std::vector<int32_t> pos(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) pos[size_t(t)] = int32_t(t);
   const Tensor positions = Tensor::from_ints(pos, Shape{T});
   Tensor h = h0;
-  for (const auto& b : blocks) h = b->forward(h, positions);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (before_block) h = before_block(int64_t(i), h);
+    h = blocks[i]->forward(h, positions);
+  }
   return output.forward(output_norm.forward(h));
 }
 

@@ -4,6 +4,7 @@
 // forward_embeddings takes input embeddings, so image tokens can be spliced in.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,7 +27,10 @@ class LlamaLM : public Module {
 
   Tensor embed(const Tensor& ids) const;  // i32 [B, T] -> [B, T, dim]
   // [B, T, dim] embeddings -> [B, T, vocab] logits, positions 0..T-1, causal.
-  Tensor forward_embeddings(const Tensor& h) const;
+  // before_block(i, h), when given, replaces the hidden state entering block i (the
+  // cross-attention family inserts its blocks there).
+  using BlockHook = std::function<Tensor(int64_t block, const Tensor& h)>;
+  Tensor forward_embeddings(const Tensor& h, const BlockHook& before_block = {}) const;
   Tensor forward(const Tensor& ids) const { return forward_embeddings(embed(ids)); }
   // LoRA on every linear of every block (attention and MLP); freezes the base weights.
   void enable_lora(int64_t rank, float alpha, Rng& rng);

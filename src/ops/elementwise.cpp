@@ -91,6 +91,8 @@ const char* unary_name(cpu::UnaryOp op) {
       return "quick_gelu";
     case cpu::UnaryOp::silu:
       return "silu";
+    case cpu::UnaryOp::tanh:
+      return "tanh";
   }
   return "?";
 }
@@ -130,6 +132,7 @@ Tensor gelu(const Tensor& x) { return unary(cpu::UnaryOp::gelu_tanh, x); }
 Tensor gelu_erf(const Tensor& x) { return unary(cpu::UnaryOp::gelu_erf, x); }
 Tensor quick_gelu(const Tensor& x) { return unary(cpu::UnaryOp::quick_gelu, x); }
 Tensor silu(const Tensor& x) { return unary(cpu::UnaryOp::silu, x); }
+Tensor tanh(const Tensor& x) { return unary(cpu::UnaryOp::tanh, x); }
 
 Tensor swiglu(const Tensor& gate, const Tensor& up) {
   expect_float("swiglu", gate, "gate");

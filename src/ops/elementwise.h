@@ -16,6 +16,7 @@ Tensor gelu(const Tensor& x);        // tanh approximation (GPT-2, llama.cpp ggm
 Tensor gelu_erf(const Tensor& x);    // exact, erf-based (PyTorch default, CLIP)
 Tensor quick_gelu(const Tensor& x);  // x * sigmoid(1.702 x) (OpenAI CLIP)
 Tensor silu(const Tensor& x);        // x * sigmoid(x)
+Tensor tanh(const Tensor& x);        // gates (Flamingo's tanh(alpha))
 Tensor swiglu(const Tensor& gate, const Tensor& up);  // silu(gate) * up, same shapes
 
 // Sums x over the dims that broadcasting expanded from `shape` (the vjp of broadcasting).

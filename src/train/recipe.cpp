@@ -81,6 +81,10 @@ class Reader {
   std::string where_;
 };
 
+bool has_value(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
 }  // namespace
 
 RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string& path) {
@@ -175,12 +179,14 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
     s.get("tasks", st.tasks, {});
     s.get("train", st.train,
           {"lm", "vit", "projector", "audio", "audio_projector", "imu", "imu_projector",
-           "clip_head", "lora"});
+           "clip_head", "lora", "xattn"});
     for (const std::string& g : st.train)
       if ((g.rfind("audio", 0) == 0 && !c.model.audio.present()) ||
           (g.rfind("imu", 0) == 0 && !c.model.imu.present()))
         s.fail("train names " + g + " but the model has no such tower");
     if (st.train.empty()) s.fail("train must name what the stage updates");
+    if (has_value(st.train, "xattn") && c.model.xattn_every == 0)
+      s.fail("train names xattn but the model has no cross-attention (model.xattn_every)");
     s.at("steps");
     s.get("steps", st.steps);
     s.get("batch", st.batch);

@@ -8,7 +8,8 @@
 // (answer tokens after an image, audio clip or motion trace; `tasks` limits the examples,
 // empty = all). `train` names what the stage updates: "lm", "vit", "projector" (the vision
 // projector), "audio", "audio_projector", "imu", "imu_projector", "clip_head", "lora" (adapters
-// on every linear of the LM's blocks, rank/alpha from the stage; the base weights stay frozen).
+// on every linear of the LM's blocks, rank/alpha from the stage; the base weights stay frozen),
+// "xattn" (the gated cross-attention blocks of a model with model.xattn_every).
 // data.train and data.val take one JSONL file or a list of them (e.g. images, sounds, motion).
 #pragma once
 

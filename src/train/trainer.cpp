@@ -71,6 +71,8 @@ void configure_stage(models::AnymalModel& m, const StageConfig& st, uint64_t see
   for (const std::string& g : st.train) {
     if (g == "lm") m.lm.set_requires_grad(true);
     if (g == "vit") m.vit.set_requires_grad(true);
+    if (g == "xattn")
+      for (auto& x : m.xattn) x->set_requires_grad(true);
     if (g == "projector") {
       if (m.mlp) m.mlp->set_requires_grad(true);
       if (m.perceiver) m.perceiver->set_requires_grad(true);
@@ -137,8 +139,7 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
     exs.push_back(st.kind == "text" ? data::text_example(tok, *ex)
                                     : data::multimodal_example(tok, *ex));
     const auto& e = exs.back();
-    tokens +=
-        int64_t(e.before.size() + e.after.size() + e.answer.size()) + m.n_media_tokens(e.media);
+    tokens += m.prefix_length(e) + int64_t(e.answer.size());  // positions the LM reads
   }
   models::MediaBatch media;
   if (st.kind == "multimodal") media = data::load_media(batch, c);

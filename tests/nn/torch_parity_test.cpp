@@ -6,6 +6,7 @@
 
 #include "autograd/backward.h"
 #include "core/thread_pool.h"
+#include "nn/gated_cross_attention.h"
 #include "nn/linear.h"
 #include "nn/transformer_block.h"
 #include "ops/ops.h"
@@ -101,6 +102,33 @@ TEST_F(TorchParity, VitBlock) {
     names.push_back({ours + ".bias", theirs + ".bias"});
   }
   check_block(block, fx, names);
+}
+
+TEST_F(TorchParity, GatedCrossAttentionBlock) {
+  auto fx = testkit::load_torch_fixture("gated_xattn");
+  nn::BlockConfig cfg;
+  cfg.dim = 64;
+  cfg.n_head = 4;
+  cfg.n_kv_head = 2;
+  cfg.ff_dim = 96;
+  Rng rng(0);
+  nn::GatedCrossAttention block(cfg, rng);
+  const std::vector<std::pair<std::string, std::string>> names = {
+      {"attn_norm.weight", "attn_norm"}, {"attn_q.weight", "wq"},     {"attn_k.weight", "wk"},
+      {"attn_v.weight", "wv"},           {"attn_output.weight", "wo"}, {"gate_attn", "gate_attn"},
+      {"ffn_norm.weight", "ffn_norm"},   {"ffn_gate.weight", "w_gate"}, {"ffn_up.weight", "w_up"},
+      {"ffn_down.weight", "w_down"},     {"gate_ffn", "gate_ffn"}};
+  for (auto& [ours, theirs] : names) block.load_parameter(ours, fx.at(theirs));
+  Tensor x = fx.at("x").set_requires_grad();
+  Tensor media = fx.at("media").set_requires_grad();
+  Tensor out = block.forward(x, media);
+  EXPECT_LE(relative_error(out, fx.at("out")), kTol) << "output";
+  autograd::backward(out, fx.at("dout"));
+  EXPECT_LE(relative_error(x.grad(), fx.at("grad.x")), kTol) << "grad.x";
+  EXPECT_LE(relative_error(media.grad(), fx.at("grad.media")), kTol) << "grad.media";
+  for (auto& [ours, theirs] : names)
+    EXPECT_LE(relative_error(block.parameter(ours).grad(), fx.at("grad." + theirs)), kTol)
+        << "grad of " << ours << " (" << theirs << ")";
 }
 
 TEST_F(TorchParity, CrossEntropyWithIgnoreIndex) {

@@ -38,6 +38,7 @@ const std::vector<OpCase>& op_cases() {
       {"gelu_erf", {{4, 37}}, [](auto& x) { return gelu_erf(x[0]); }},
       {"quick_gelu", {{4, 37}}, [](auto& x) { return quick_gelu(x[0]); }},
       {"silu", {{4, 37}}, [](auto& x) { return silu(x[0]); }},
+      {"tanh", {{4, 37}}, [](auto& x) { return tanh(x[0]); }},
       {"swiglu", {{3, 37}, {3, 37}}, [](auto& x) { return swiglu(x[0], x[1]); }},
       {"matmul", {{2, 5, 7}, {2, 7, 3}}, [](auto& x) { return matmul(x[0], x[1]); }},
       {"matmul_nt", {{4, 6}, {5, 6}}, [](auto& x) { return matmul(x[0], x[1], false, true); }},

@@ -21,7 +21,7 @@ namespace anymal::cpu {
 
 enum class KernelVariant { reference, scalar, avx2, avx512 };
 enum class BinaryOp { add, sub, mul, div };
-enum class UnaryOp { gelu_tanh, gelu_erf, quick_gelu, silu };
+enum class UnaryOp { gelu_tanh, gelu_erf, quick_gelu, silu, tanh };
 
 const char* variant_name(KernelVariant v);
 

@@ -21,6 +21,8 @@ double unary_f(UnaryOp op, double x) {
       return x / (1 + std::exp(-1.702 * x));
     case UnaryOp::silu:
       return x / (1 + std::exp(-x));
+    case UnaryOp::tanh:
+      return std::tanh(x);
   }
   return 0;
 }
@@ -45,6 +47,10 @@ double unary_df(UnaryOp op, double x) {
     case UnaryOp::silu: {
       double s = 1 / (1 + std::exp(-x));
       return s + x * s * (1 - s);
+    }
+    case UnaryOp::tanh: {
+      const double t = std::tanh(x);
+      return 1 - t * t;
     }
   }
   return 0;

@@ -116,6 +116,12 @@ nn::SignalTowerConfig SignalConfig::tower(int64_t n_in, int64_t steps) const {
   return t;
 }
 
+std::vector<int64_t> AnymalConfig::xattn_layers() const {
+  std::vector<int64_t> out;
+  for (int64_t i = 0; xattn_every > 0 && i < lm.n_layer; i += xattn_every) out.push_back(i);
+  return out;
+}
+
 nn::SignalTowerConfig AnymalConfig::audio_tower() const {
   return audio.tower(LogMelConfig().n_mels, audio_frames(audio.seconds));
 }
@@ -151,6 +157,7 @@ nlohmann::json AnymalConfig::to_json() const {
                       {"perceiver_heads", perceiver_heads},
                       {"mean", mean},
                       {"std", std}};
+  if (xattn_every > 0) j["xattn_every"] = xattn_every;  // decoder-only configs read as before
   if (audio.present()) j["audio"] = signal_json(audio, false);
   if (imu.present()) j["imu"] = signal_json(imu, true);
   return j;
@@ -160,7 +167,7 @@ AnymalConfig AnymalConfig::from_json(const nlohmann::json& j, const std::string&
   AnymalConfig c;
   reject_unknown(j,
                  {"lm", "vit", "projector", "proj_hidden", "perceiver_queries", "perceiver_layers",
-                  "perceiver_heads", "mean", "std", "audio", "imu"},
+                  "perceiver_heads", "mean", "std", "audio", "imu", "xattn_every"},
                  where);
   if (j.contains("audio")) c.audio = signal_from_json(j["audio"], false, where + ".audio");
   if (j.contains("imu")) c.imu = signal_from_json(j["imu"], true, where + ".imu");
@@ -213,6 +220,7 @@ AnymalConfig AnymalConfig::from_json(const nlohmann::json& j, const std::string&
   read_int(j, "perceiver_queries", c.perceiver_queries, where);
   read_int(j, "perceiver_layers", c.perceiver_layers, where);
   read_int(j, "perceiver_heads", c.perceiver_heads, where);
+  read_int(j, "xattn_every", c.xattn_every, where);
   for (const char* k : {"mean", "std"}) {
     if (!j.contains(k)) continue;
     if (!j[k].is_array() || j[k].size() != 3)

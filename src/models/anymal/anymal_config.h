@@ -6,6 +6,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "models/anymal/signal_features.h"
 #include "nn/llama_lm.h"
@@ -35,6 +36,11 @@ struct AnymalConfig {
   std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};
   std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
   SignalConfig audio, imu;
+  // The family: 0 is decoder-only (AnyMAL, LLaVA: input tokens spliced into the sequence);
+  // N > 0 is cross-attention (Flamingo): a gated cross-attention block before LM blocks 0, N,
+  // 2N, ... attends to the inputs' tokens, which take no positions in the sequence.
+  int64_t xattn_every = 0;
+  std::vector<int64_t> xattn_layers() const;  // the LM blocks a cross-attention block precedes
 
   nn::SignalTowerConfig audio_tower() const;
   nn::SignalTowerConfig imu_tower() const;

@@ -1,5 +1,6 @@
 #include "models/anymal/anymal_model.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.h"
@@ -54,6 +55,10 @@ AnymalModel::AnymalModel(const AnymalConfig& cfg, Rng& rng)
     register_module(imu->mlp ? "mm.imu.mlp" : "mm.imu.perceiver", imu->projector());
     register_module("clip_head.imu", *clip_imu);
   }
+  for (int64_t layer : cfg.xattn_layers()) {
+    xattn.push_back(std::make_unique<nn::GatedCrossAttention>(cfg.lm.block(), rng));
+    register_module("xattn." + std::to_string(layer), *xattn.back());
+  }
 }
 
 int64_t AnymalModel::n_image_tokens() const {
@@ -97,10 +102,39 @@ int64_t MultimodalExample::n_text() const {
   return n;
 }
 
+int64_t AnymalModel::n_media_positions(Modality m) const {
+  return xattn.empty() ? n_media_tokens(m) : 0;
+}
+
 int64_t AnymalModel::prefix_length(const MultimodalExample& ex) const {
   int64_t n = ex.n_text();
-  for (Modality m : ex.inputs()) n += n_media_tokens(m);
+  for (Modality m : ex.inputs()) n += n_media_positions(m);
   return n;
+}
+
+Tensor AnymalModel::run_lm(const Tensor& h, const std::vector<Tensor>& memory) const {
+  if (xattn.empty()) return lm.forward_embeddings(h);
+  const std::vector<int64_t> layers = cfg_.xattn_layers();
+  // One batched block when every row has the same number of input tokens; else row by row
+  // (a row without inputs passes unchanged: its gated blocks add nothing).
+  bool uniform = true;
+  for (const Tensor& m : memory)
+    uniform = uniform && m.defined() && m.dim(1) == memory[0].dim(1);
+  const Tensor stacked = uniform ? (memory.size() == 1 ? memory[0] : ops::concat(memory, 0))
+                                 : Tensor();
+  auto hook = [&](int64_t block, const Tensor& x) -> Tensor {
+    const auto at = std::find(layers.begin(), layers.end(), block);
+    if (at == layers.end()) return x;
+    const nn::GatedCrossAttention& xa = *xattn[size_t(at - layers.begin())];
+    if (uniform) return xa.forward(x, stacked);
+    std::vector<Tensor> rows;
+    for (size_t b = 0; b < memory.size(); ++b) {
+      const Tensor row = ops::slice(x, 0, int64_t(b), int64_t(b) + 1);
+      rows.push_back(memory[b].defined() ? xa.forward(row, memory[b]) : row);
+    }
+    return rows.size() == 1 ? rows[0] : ops::concat(rows, 0);
+  };
+  return lm.forward_embeddings(h, hook);
 }
 
 Tensor AnymalModel::sequence(const MultimodalExample& ex, const std::vector<Tensor>& inputs,
@@ -113,12 +147,17 @@ Tensor AnymalModel::sequence(const MultimodalExample& ex, const std::vector<Tens
   };
   size_t next = 0;
   text(ex.before);
-  if (ex.media != Modality::none) parts.push_back(inputs[next++]);
+  // With cross-attention the inputs take no positions: the text runs join up.
+  const bool spliced = xattn.empty();
+  if (ex.media != Modality::none && spliced) parts.push_back(inputs[next++]);
   std::vector<int32_t> pending = ex.after;  // text runs joined up to the next input
   for (const auto& m : ex.more) {
-    text(pending);
-    parts.push_back(inputs[next++]);
-    pending = m.text;
+    if (spliced) {
+      text(pending);
+      parts.push_back(inputs[next++]);
+      pending.clear();
+    }
+    pending.insert(pending.end(), m.text.begin(), m.text.end());
   }
   pending.insert(pending.end(), ex.answer.begin(), ex.answer.end());
   int64_t len = prefix_length(ex) + int64_t(ex.answer.size());
@@ -152,7 +191,7 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
     if (ex.answer.empty()) throw_error(ErrorKind::invalid_input, "loss: an example has no answer");
     T = std::max(T, prefix_length(ex) + int64_t(ex.answer.size()) - 1);
   }
-  std::vector<Tensor> rows;
+  std::vector<Tensor> rows, memory;
   std::vector<int32_t> targets;
   for (const auto& ex : batch) {
     std::vector<Tensor> inputs;
@@ -161,6 +200,9 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
       inputs.push_back(ops::slice(tokens[m], 0, i, i + 1));
     }
     rows.push_back(sequence(ex, inputs, T, 0));
+    memory.push_back(inputs.empty()       ? Tensor()
+                     : inputs.size() == 1 ? inputs[0]
+                                          : ops::concat(inputs, 1));
     // Targets: -100 up to the position before the first answer token, then the answer.
     const int64_t prefix = prefix_length(ex);
     for (int64_t t = 0; t < T; ++t) {
@@ -169,7 +211,7 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
     }
   }
   Tensor h = rows.size() == 1 ? rows[0] : ops::concat(rows, 0);
-  Tensor logits = lm.forward_embeddings(h);
+  Tensor logits = run_lm(h, memory);
   return ops::cross_entropy(ops::reshape(logits, {-1, cfg_.lm.vocab}),
                             Tensor::from_ints(targets, Shape{int64_t(targets.size())}));
 }
@@ -184,7 +226,10 @@ Tensor AnymalModel::logits(const MultimodalExample& ex, const MediaBatch& media)
   MultimodalExample full = ex;
   full.answer.push_back(0);  // sequence() drops the last answer token: keep them all
   const int64_t T = prefix_length(ex) + int64_t(ex.answer.size());
-  return lm.forward_embeddings(sequence(full, inputs, T, 0));
+  const Tensor memory = inputs.empty()       ? Tensor()
+                        : inputs.size() == 1 ? inputs[0]
+                                             : ops::concat(inputs, 1);
+  return run_lm(sequence(full, inputs, T, 0), {memory});
 }
 
 void AnymalModel::set_compute_dtype(DType dtype) {
@@ -196,6 +241,11 @@ void AnymalModel::set_compute_dtype(DType dtype) {
   for (auto& b : lm.blocks) block(*b);
   for (auto& b : vit.blocks) block(*b);
   lm.output.set_compute_dtype(dtype);
+  for (auto& x : xattn) {
+    for (nn::Linear* l : {&x->q, &x->k, &x->v, &x->o, &x->mlp.up, &x->mlp.down})
+      l->set_compute_dtype(dtype);
+    if (x->mlp.gate) x->mlp.gate->set_compute_dtype(dtype);
+  }
   if (mlp) mlp->set_compute_dtype(dtype);
   for (nn::SignalTower* t : {audio.get(), imu.get()})
     if (t) {

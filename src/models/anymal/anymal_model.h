@@ -6,6 +6,9 @@
 //
 // A multimodal example is [BOS] before <input tokens> after answer, the input an image, an
 // audio clip or a motion trace; the loss is the mean cross-entropy of the answer tokens.
+// In the cross-attention family (config().xattn_every > 0) the input tokens take no positions:
+// the sequence is the text alone, and gated cross-attention blocks (xattn.L.*, exported in the
+// mmproj) before every N-th LM block attend to all the example's input tokens.
 #pragma once
 
 #include <array>
@@ -16,6 +19,7 @@
 
 #include "models/anymal/anymal_config.h"
 #include "models/anymal/media.h"
+#include "nn/gated_cross_attention.h"
 #include "nn/llama_lm.h"
 #include "nn/perceiver.h"
 #include "nn/signal_tower.h"
@@ -56,6 +60,9 @@ class AnymalModel : public nn::Module {
   int64_t n_image_tokens() const;
   // Tokens one input of the modality becomes (0 for none); a modality without a tower throws.
   int64_t n_media_tokens(Modality m) const;
+  // Sequence positions one input takes: n_media_tokens, 0 with cross-attention.
+  int64_t n_media_positions(Modality m) const;
+  int64_t prefix_length(const MultimodalExample& ex) const;  // positions before the answer
 
   // pixels [B, 3, S, S] (normalized) -> [B, n_image_tokens, lm dim]
   Tensor image_tokens(const Tensor& pixels) const;
@@ -93,10 +100,15 @@ class AnymalModel : public nn::Module {
   // with their contrastive heads (clip_head.audio, clip_head.imu; not exported).
   std::unique_ptr<nn::SignalTower> audio, imu;
   std::unique_ptr<nn::Linear> clip_audio, clip_imu;
+  // The cross-attention family's blocks, one before each LM block config().xattn_layers()
+  // names, in that order; empty for decoder-only models.
+  std::vector<std::unique_ptr<nn::GatedCrossAttention>> xattn;
 
  private:
   const nn::SignalTower& tower(Modality m) const;
-  int64_t prefix_length(const MultimodalExample& ex) const;  // positions before the answer
+  // The LM over embeddings h [B, T, dim]; with cross-attention, row b attends to memory[b]
+  // ([1, M, dim], its inputs' tokens; undefined: none).
+  Tensor run_lm(const Tensor& h, const std::vector<Tensor>& memory) const;
   // The example's input embeddings, right-padded to pad_to positions; inputs[i] holds the
   // projected tokens of ex.inputs()[i], [1, n, dim].
   Tensor sequence(const MultimodalExample& ex, const std::vector<Tensor>& inputs, int64_t pad_to,
