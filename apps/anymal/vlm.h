@@ -40,6 +40,7 @@ inline Vlm load_vlm(std::string model, std::string mmproj, const std::string& de
   v.model = models::LlamaModel::load(model);
   v.tok = text::Tokenizer::from_gguf(v.model->file());
   v.enc = models::Encoders::load(mmproj, v.model->config().n_embd);
+  v.model->set_cross_attention(v.enc.xattn);  // the cross-attention family's blocks, if any
   return v;
 }
 

@@ -38,6 +38,10 @@ void Session::eval_tokens(const std::vector<int32_t>& tokens) {
 
 void Session::eval_embeddings(const float* embd, int64_t n) {
   if (n == 0) return;
+  if (const models::CrossAttention* xa = model_.cross_attention()) {
+    xa->attach(cache_.memory, embd, n);  // no positions: every row evaluated attends to it
+    return;
+  }
   const int64_t E = model_.config().n_embd;
   reserve(n);
   pending_.insert(pending_.end(), embd, embd + n * E);
@@ -80,6 +84,7 @@ GenerateStats Session::generate(int n_predict, Sampler& sampler,
 
 void Session::reset() {
   cache_.n_past = 0;
+  cache_.memory.clear();
   pending_.clear();
   n_pending_ = 0;
   history_.clear();

@@ -35,6 +35,8 @@ class Session {
   const std::vector<int32_t>& history() const { return history_; }
   // Appends tokens / embeddings [n, n_embd]; throws invalid_input when the context is full.
   // (Positions count from when they are appended; the forward runs at generate or flush.)
+  // With a cross-attention model, embeddings take no positions: they join the memory that
+  // every position evaluated from then on attends to.
   void eval_tokens(const std::vector<int32_t>& tokens);
   void eval_embeddings(const float* embd, int64_t n);
   // Samples up to n_predict tokens, evaluating each, passing decoded text to on_text as it

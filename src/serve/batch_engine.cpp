@@ -73,6 +73,7 @@ BatchEngine::~BatchEngine() {
 int64_t BatchEngine::prompt_positions(const GenerationJob& job) const {
   int64_t n = 0;
   for (const auto& piece : job.pieces) n += int64_t(piece.size());
+  if (model_.cross_attention()) return n;  // inputs are attended to, not in the sequence
   for (const PromptInput& in : job.inputs)
     if (enc_ && enc_->has(in.kind)) n += enc_->n_tokens(in.kind);
   return n;
@@ -191,6 +192,10 @@ void BatchEngine::admit(Slot& s) {
     });
     const int64_t n = enc_->n_tokens(in.kind);
     ANYMAL_ASSERT(embd.numel() == n * E);
+    if (const models::CrossAttention* xa = model_.cross_attention()) {
+      xa->attach(s.cache.memory, embd.data<float>(), n);
+      continue;
+    }
     std::memcpy(s.prompt_embd.data() + row * E, embd.data<float>(), size_t(n * E) * sizeof(float));
     row += n;
   }
@@ -308,6 +313,7 @@ void BatchEngine::release(Slot& s) {
   s.completion.reset();
   s.job = {};
   s.cache.n_past = 0;
+  s.cache.memory.clear();
   s.ready = s.generating = s.started = false;
   s.prompt_embd = {};
   s.n_prompt = s.n_prefilled = s.n_generated = 0;

@@ -12,9 +12,12 @@
 
 #include "core/thread_pool.h"
 #include "infer/session.h"
+#include "models/anymal/anymal_model.h"
 #include "models/anymal/chat_template.h"
+#include "models/anymal/export.h"
 #include "models/llm/llama_forward.h"
 #include "serve/batch_engine.h"
+#include "temp_dir.h"
 
 using namespace anymal;
 using namespace anymal::serve;
@@ -142,10 +145,17 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, BatchForward,
                            return s;
                          });
 
+// A model directory (model.gguf + mmproj.gguf), the bundled demo model by default.
 struct DemoModel {
-  std::unique_ptr<models::LlamaModel> model = models::LlamaModel::load(kDemo + "/model.gguf");
-  std::unique_ptr<text::Tokenizer> tok = text::Tokenizer::from_gguf(model->file());
-  models::Encoders enc = models::Encoders::load(kDemo + "/mmproj.gguf", model->config().n_embd);
+  explicit DemoModel(const std::string& dir = kDemo)
+      : model(models::LlamaModel::load(dir + "/model.gguf")),
+        tok(text::Tokenizer::from_gguf(model->file())),
+        enc(models::Encoders::load(dir + "/mmproj.gguf", model->config().n_embd)) {
+    model->set_cross_attention(enc.xattn);
+  }
+  std::unique_ptr<models::LlamaModel> model;
+  std::unique_ptr<text::Tokenizer> tok;
+  models::Encoders enc;
   ThreadPool pool{2};
 };
 
@@ -162,21 +172,23 @@ GenerationJob ask_job(const DemoModel& d, const std::string& image, const std::s
   return job;
 }
 
-// What `anymal ask` answers: one Session, alone.
-std::string ask_alone(const DemoModel& d, const std::string& image, const std::string& q) {
+// What `anymal ask` answers: one Session, alone (greedy, 64 tokens, unless the job says).
+std::string ask_alone(const DemoModel& d, const GenerationJob& job) {
   ThreadPoolScope scope(const_cast<ThreadPool*>(&d.pool));
-  GenerationJob job = ask_job(d, image, q);
   Tensor embd = d.enc.vision->embed({job.inputs[0].image});
   infer::Session session(*d.model, *d.tok, d.model->config().n_ctx_train);
   session.eval_tokens(job.pieces[0]);
   session.eval_embeddings(embd.data<float>(), embd.dim(1));
   session.eval_tokens(job.pieces[1]);
-  infer::SamplerOptions opt;
-  opt.temperature = 0;
-  infer::Sampler sampler(opt);
+  infer::Sampler sampler(job.sampling);
   std::string text;
-  session.generate(64, sampler, [&](const std::string& s) { text += s; });
+  session.generate(job.max_tokens > 0 ? int(job.max_tokens) : 64, sampler,
+                   [&](const std::string& s) { text += s; });
   return text.substr(std::min(text.size(), text.find_first_not_of(' ')));
+}
+
+std::string ask_alone(const DemoModel& d, const std::string& image, const std::string& q) {
+  return ask_alone(d, ask_job(d, image, q));
 }
 
 TEST(BatchEngine, ConcurrentRequestsGetWhatEachGetsAlone) {
@@ -206,6 +218,67 @@ TEST(BatchEngine, ConcurrentRequestsGetWhatEachGetsAlone) {
   }
   EXPECT_EQ(engine.image_cache().hits(), 1u);  // the second butterfly was not encoded again
   EXPECT_NE(metrics.prometheus_text().find("anymal_completion_tokens_total"), std::string::npos);
+}
+
+// The cross-attention family through the engine: image keys/values attached to each slot, no
+// positions taken, every request answered as a Session alone answers it. (A random model with
+// open gates, the demo model's tokenizer: what matters is that both paths agree.)
+TEST(BatchEngine, CrossAttentionRequestsGetWhatEachGetsAlone) {
+  testkit::TempDir tmp("xattn_engine");
+  {
+    auto tokenizer = GgufFile::open(kDemo + "/model.gguf");
+    models::AnymalConfig c;
+    c.lm = {int64_t(tokenizer->get_array("tokenizer.ggml.tokens").size()), 64, 2, 4, 2, 128, 256};
+    c.vit.image_size = 32;
+    c.vit.patch = 8;
+    c.vit.dim = 24;
+    c.vit.n_layer = 1;
+    c.vit.n_head = 2;
+    c.vit.ff = 48;
+    c.xattn_every = 1;
+    Rng rng(5);
+    models::AnymalModel m(c, rng);
+    for (auto& x : m.xattn) {
+      x->gate_attn.mutable_data<float>()[0] = 1.5f;
+      x->gate_ffn.mutable_data<float>()[0] = 0.5f;
+    }
+    models::export_language_model(m, *tokenizer, tmp.str("model.gguf"), GgmlType::f16);
+    models::export_mmproj(m, tmp.str("mmproj.gguf"), GgmlType::f16);
+  }
+  DemoModel d(tmp.str());
+  ASSERT_NE(d.model->cross_attention(), nullptr);
+  const std::vector<std::pair<std::string, std::string>> asks = {
+      {"butterfly.png", "What butterfly is this?"},
+      {"sign.png", "What does the sign say?"},
+      {"cup.png", "What colour is the cup?"},
+      {"butterfly.png", "What colour is the cup?"}};
+  // Sampled (seeded), so that a small difference in the logits shows in the text.
+  auto job_of = [&](const std::pair<std::string, std::string>& ask) {
+    GenerationJob job = ask_job(d, ask.first, ask.second);
+    job.sampling.temperature = 1.0f;
+    job.sampling.top_k = 0;
+    job.sampling.min_p = 0;
+    job.max_tokens = 24;
+    return job;
+  };
+  std::vector<std::string> alone;
+  for (const auto& ask : asks) alone.push_back(ask_alone(d, job_of(ask)));
+  EXPECT_NE(alone[2], alone[3]) << "the image should change the answer";
+  Metrics metrics;
+  EngineOptions opt;
+  opt.n_slots = 2;
+  opt.n_ctx = 256;
+  opt.prefill_chunk = 16;
+  BatchEngine engine(*d.model, *d.tok, &d.enc, &d.pool, metrics, opt);
+  std::vector<std::shared_ptr<Completion>> running;
+  for (const auto& ask : asks) running.push_back(engine.submit(job_of(ask)));
+  for (size_t i = 0; i < asks.size(); ++i) {
+    Reply r = wait_reply(*running[i]);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.text, alone[i]) << asks[i].first;
+    const GenerationJob job = job_of(asks[i]);
+    EXPECT_EQ(r.usage.prompt_tokens, int64_t(job.pieces[0].size() + job.pieces[1].size()));
+  }
 }
 
 GenerationJob text_job(const std::string& name, int64_t max_tokens, size_t prompt_len = 0) {

@@ -118,10 +118,9 @@ Tensor AnymalModel::run_lm(const Tensor& h, const std::vector<Tensor>& memory) c
   // One batched block when every row has the same number of input tokens; else row by row
   // (a row without inputs passes unchanged: its gated blocks add nothing).
   bool uniform = true;
-  for (const Tensor& m : memory)
-    uniform = uniform && m.defined() && m.dim(1) == memory[0].dim(1);
-  const Tensor stacked = uniform ? (memory.size() == 1 ? memory[0] : ops::concat(memory, 0))
-                                 : Tensor();
+  for (const Tensor& m : memory) uniform = uniform && m.defined() && m.dim(1) == memory[0].dim(1);
+  const Tensor stacked =
+      uniform ? (memory.size() == 1 ? memory[0] : ops::concat(memory, 0)) : Tensor();
   auto hook = [&](int64_t block, const Tensor& x) -> Tensor {
     const auto at = std::find(layers.begin(), layers.end(), block);
     if (at == layers.end()) return x;

@@ -15,6 +15,7 @@ Encoders Encoders::load(const std::string& mmproj, int64_t n_llm_embd) {
   e.vision = VisionModel::load(file, n_llm_embd);
   e.audio = SignalModel::load(*file, Modality::audio, n_llm_embd);
   e.imu = SignalModel::load(*file, Modality::imu, n_llm_embd);
+  e.xattn = CrossAttention::from_gguf(file);
   return e;
 }
 

@@ -13,12 +13,16 @@
 #include "models/anymal/media.h"
 #include "models/anymal/signal_model.h"
 #include "models/anymal/vision.h"
+#include "models/llm/cross_attention.h"
 
 namespace anymal::models {
 
 struct Encoders {
   std::unique_ptr<VisionModel> vision;  // null only for a text-only model
   std::unique_ptr<SignalModel> audio, imu;
+  // The cross-attention family's blocks (null for decoder-only models); the language model
+  // runs them once given (LlamaModel::set_cross_attention).
+  std::shared_ptr<const CrossAttention> xattn;
 
   // n_llm_embd (when > 0) must match every tower's projection.
   static Encoders load(const std::string& mmproj, int64_t n_llm_embd = 0);

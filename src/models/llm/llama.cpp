@@ -3,6 +3,7 @@
 #include "backend/cpu/quant.h"
 #include "core/error.h"
 #include "models/hf/hf_model.h"
+#include "models/llm/cross_attention.h"
 
 namespace anymal::models {
 
@@ -12,7 +13,9 @@ std::string dims_str(int64_t a, int64_t b) {
   return "[" + std::to_string(a) + "," + std::to_string(b) + "]";
 }
 
-WeightMatrix matrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols) {
+}  // namespace
+
+WeightMatrix weight_matrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols) {
   const GgufTensorInfo& t = f.tensor_info(name);
   int64_t got_cols = t.ne[0], got_rows = t.ne.size() > 1 ? t.ne[1] : 1;
   if (t.ne.size() > 2 || got_cols != cols || got_rows != rows)
@@ -26,7 +29,7 @@ WeightMatrix matrix(const GgufFile& f, const std::string& name, int64_t rows, in
   return WeightMatrix{name, t.type, rows, cols, f.tensor_data(t)};
 }
 
-Tensor vector_param(const GgufFile& f, const std::string& name, int64_t n) {
+Tensor weight_vector(const GgufFile& f, const std::string& name, int64_t n) {
   const GgufTensorInfo& t = f.tensor_info(name);
   if (t.ne.size() != 1 || t.ne[0] != n)
     throw_error(ErrorKind::invalid_input, f.path() + ": tensor " + name + " has " +
@@ -34,6 +37,8 @@ Tensor vector_param(const GgufFile& f, const std::string& name, int64_t n) {
                                               std::to_string(n) + "]");
   return f.dequantize(name);
 }
+
+namespace {
 
 int64_t positive(const GgufFile& f, const std::string& key, int64_t v) {
   if (v <= 0 || v > (int64_t(1) << 24))
@@ -93,25 +98,46 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(std::shared_ptr<GgufFile> file
   const GgufFile& f = *m->file_;
   const LlamaConfig c = m->cfg_ = LlamaConfig::from_gguf(f);
   const int64_t q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
-  m->token_embd = matrix(f, "token_embd.weight", c.n_vocab, c.n_embd);
-  m->output_norm = vector_param(f, "output_norm.weight", c.n_embd);
-  m->output = f.find_tensor("output.weight") ? matrix(f, "output.weight", c.n_vocab, c.n_embd)
-                                             : m->token_embd;
+  m->token_embd = weight_matrix(f, "token_embd.weight", c.n_vocab, c.n_embd);
+  m->output_norm = weight_vector(f, "output_norm.weight", c.n_embd);
+  m->output = f.find_tensor("output.weight")
+                  ? weight_matrix(f, "output.weight", c.n_vocab, c.n_embd)
+                  : m->token_embd;
   for (int64_t i = 0; i < c.n_layer; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     LlamaLayer l;
-    l.attn_norm = vector_param(f, p + "attn_norm.weight", c.n_embd);
-    l.ffn_norm = vector_param(f, p + "ffn_norm.weight", c.n_embd);
-    l.wq = matrix(f, p + "attn_q.weight", q_dim, c.n_embd);
-    l.wk = matrix(f, p + "attn_k.weight", kv_dim, c.n_embd);
-    l.wv = matrix(f, p + "attn_v.weight", kv_dim, c.n_embd);
-    l.wo = matrix(f, p + "attn_output.weight", c.n_embd, q_dim);
-    l.w_gate = matrix(f, p + "ffn_gate.weight", c.n_ff, c.n_embd);
-    l.w_up = matrix(f, p + "ffn_up.weight", c.n_ff, c.n_embd);
-    l.w_down = matrix(f, p + "ffn_down.weight", c.n_embd, c.n_ff);
+    l.attn_norm = weight_vector(f, p + "attn_norm.weight", c.n_embd);
+    l.ffn_norm = weight_vector(f, p + "ffn_norm.weight", c.n_embd);
+    l.wq = weight_matrix(f, p + "attn_q.weight", q_dim, c.n_embd);
+    l.wk = weight_matrix(f, p + "attn_k.weight", kv_dim, c.n_embd);
+    l.wv = weight_matrix(f, p + "attn_v.weight", kv_dim, c.n_embd);
+    l.wo = weight_matrix(f, p + "attn_output.weight", c.n_embd, q_dim);
+    l.w_gate = weight_matrix(f, p + "ffn_gate.weight", c.n_ff, c.n_embd);
+    l.w_up = weight_matrix(f, p + "ffn_up.weight", c.n_ff, c.n_embd);
+    l.w_down = weight_matrix(f, p + "ffn_down.weight", c.n_embd, c.n_ff);
     m->layers.push_back(std::move(l));
   }
   return m;
+}
+
+void LlamaModel::set_cross_attention(std::shared_ptr<const CrossAttention> xattn) {
+  if (xattn) {
+    const LlamaConfig& c = cfg_;
+    // Trained with this LM's block shape (nn::LlamaLmConfig::block), so the workspace fits.
+    const bool fits = xattn->n_embd() == c.n_embd && xattn->n_head() == c.n_head &&
+                      c.head_dim * c.n_head == c.n_embd && xattn->n_head_kv() == c.n_head_kv &&
+                      xattn->n_ff() == c.n_ff && !xattn->blocks().empty() &&
+                      xattn->blocks().back().before < c.n_layer;
+    if (!fits)
+      throw_error(ErrorKind::invalid_input,
+                  file_->path() + ": the mmproj's cross-attention blocks (width " +
+                      std::to_string(xattn->n_embd()) + ", " + std::to_string(xattn->n_head()) +
+                      " heads, before block " +
+                      std::to_string(xattn->blocks().empty() ? -1 : xattn->blocks().back().before) +
+                      ") do not fit this model (width " + std::to_string(c.n_embd) + ", " +
+                      std::to_string(c.n_layer) + " blocks): it was trained with another");
+  }
+  xattn_ = std::move(xattn);
 }
 
 }  // namespace anymal::models

@@ -44,6 +44,13 @@ struct LlamaLayer {
   WeightMatrix w_gate, w_up, w_down;  // [n_ff, n_embd] x2, [n_embd, n_ff]
 };
 
+// A weight of `f` checked against the shape the model expects (an error naming the tensor);
+// matrices stay in the mapping, vectors are widened to f32.
+WeightMatrix weight_matrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols);
+Tensor weight_vector(const GgufFile& f, const std::string& name, int64_t n);
+
+class CrossAttention;
+
 class LlamaModel {
  public:
   // Throws invalid_input naming the file and tensor/key for anything missing or misshapen.
@@ -59,7 +66,14 @@ class LlamaModel {
   WeightMatrix output;      // [n_vocab, n_embd]; token_embd when tied
   std::vector<LlamaLayer> layers;
 
+  // The cross-attention family: gated blocks (from the model's mmproj) between the layers;
+  // input embeddings then go to a sequence's CrossMemory instead of taking positions. Throws
+  // invalid_input when the blocks do not fit this model.
+  void set_cross_attention(std::shared_ptr<const CrossAttention> xattn);
+  const CrossAttention* cross_attention() const { return xattn_.get(); }
+
  private:
+  std::shared_ptr<const CrossAttention> xattn_;
   std::shared_ptr<GgufFile> file_;
   LlamaConfig cfg_;
 };

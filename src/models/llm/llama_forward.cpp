@@ -1,5 +1,6 @@
 #include "models/llm/llama_forward.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <span>
@@ -22,6 +23,61 @@ void add_inplace(float* x, const float* y, int64_t n) {
   cpu::cpu_kernels().binary(cpu::BinaryOp::add, x, n, y, n, x);
 }
 
+// The cross-attention family: rows of sequences with inputs attached go through the gated
+// block (x += tanh(g_a)·attn(norm(x), memory); x += tanh(g_f)·ffn(norm(x))), other rows pass
+// unchanged, as in training.
+void cross_attend(const LlamaModel& m, size_t block, std::span<const SeqInput> seqs,
+                  LlamaWorkspace& ws, int64_t n) {
+  const CrossAttention& xa = *m.cross_attention();
+  const CrossAttentionBlock& b = xa.blocks()[block];
+  if (std::none_of(seqs.begin(), seqs.end(),
+                   [](const SeqInput& s) { return s.cache->memory.n_tokens > 0; }))
+    return;
+  const cpu::CpuKernels& kern = cpu::cpu_kernels();
+  const LlamaConfig& c = m.config();
+  const int64_t E = c.n_embd, hd = c.head_dim, q_dim = c.n_head * hd;
+  auto add_gated = [&](float gate) {  // x += gate * xn on the rows that attend
+    int64_t row = 0;
+    for (const SeqInput& s : seqs) {
+      if (s.cache->memory.n_tokens > 0)
+        for (int64_t i = row * E; i < (row + s.n) * E; ++i)
+          ws.x[size_t(i)] += gate * ws.xn[size_t(i)];
+      row += s.n;
+    }
+  };
+  kern.rms_norm(ws.x.data(), b.attn_norm.data<float>(), ws.xn.data(), n, E, xa.rms_eps());
+  matmul(b.wq, ws.xn.data(), n, ws.q.data(), ws.scratch);
+  int64_t row = 0;
+  for (const SeqInput& s : seqs) {
+    const CrossMemory& mem = s.cache->memory;
+    float* att = ws.att.data() + row * q_dim;
+    if (mem.n_tokens == 0) {
+      std::fill(att, att + s.n * q_dim, 0.0f);
+    } else {
+      cpu::AttentionParams ap;
+      ap.batch = 1;
+      ap.n_q = s.n;
+      ap.n_kv = mem.n_tokens;
+      ap.n_head = c.n_head;
+      ap.n_kv_head = c.n_head_kv;
+      ap.head_dim = hd;
+      ap.scale = 1.0f / std::sqrt(float(hd));
+      ap.causal = false;
+      kern.attention(ap, ws.q.data() + row * q_dim, mem.k[block].data(), mem.v[block].data(), att,
+                     ws.lse.data() + row * c.n_head);
+    }
+    row += s.n;
+  }
+  matmul(b.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
+  add_gated(b.tanh_gate_attn);
+  kern.rms_norm(ws.x.data(), b.ffn_norm.data<float>(), ws.xn.data(), n, E, xa.rms_eps());
+  matmul(b.w_gate, ws.xn.data(), n, ws.gate.data(), ws.scratch);
+  matmul(b.w_up, ws.xn.data(), n, ws.up.data(), ws.scratch);
+  kern.swiglu(ws.gate.data(), ws.up.data(), ws.gate.data(), n * c.n_ff);
+  matmul(b.w_down, ws.gate.data(), n, ws.xn.data(), ws.scratch);
+  add_gated(b.tanh_gate_ffn);
+}
+
 // Rows of ws.x (the input embeddings of every sequence's rows, one sequence after another)
 // through all layers; each sequence attends to its own cache. Logits of the last row of each
 // sequence that wants them go to consecutive rows of `logits`, or every row's when all_logits
@@ -36,7 +92,10 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
     for (int64_t i = 0; i < s.n; ++i) ws.pos[size_t(n + i)] = int32_t(s.cache->n_past + i);
     n += s.n;
   }
+  const CrossAttention* xa = m.cross_attention();
   for (size_t il = 0; il < m.layers.size(); ++il) {
+    if (const CrossAttentionBlock* xb = xa ? xa->before(int64_t(il)) : nullptr)
+      cross_attend(m, size_t(xb - xa->blocks().data()), seqs, ws, n);
     const LlamaLayer& l = m.layers[il];
     kern.rms_norm(ws.x.data(), l.attn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
     matmul(l.wq, ws.xn.data(), n, ws.q.data(), ws.scratch);

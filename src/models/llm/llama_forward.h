@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/cpu/quant_matmul.h"
+#include "models/llm/cross_attention.h"
 #include "models/llm/llama.h"
 
 namespace anymal::models {
@@ -16,6 +17,9 @@ struct KvCache {
   int64_t n_ctx = 0;
   int64_t n_past = 0;  // positions filled
   std::vector<std::vector<float>> k, v;
+  // The cross-attention family: the sequence's inputs, attended to by every row evaluated
+  // (empty: none yet, and always for decoder-only models).
+  CrossMemory memory;
 };
 
 // Activation buffers for up to n_batch tokens at once.
