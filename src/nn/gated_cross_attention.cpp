@@ -15,8 +15,8 @@ GatedCrossAttention::GatedCrossAttention(const BlockConfig& cfg, Rng& rng)
       mlp(cfg, rng),
       cfg_(cfg) {
   if (cfg.dim % cfg.n_head != 0 || cfg.n_head % cfg.kv_heads() != 0)
-    throw_error(ErrorKind::invalid_input, "cross-attention: dim " + std::to_string(cfg.dim) +
-                                              ", " + std::to_string(cfg.n_head) + " heads, " +
+    throw_error(ErrorKind::invalid_input, "cross-attention: dim " + std::to_string(cfg.dim) + ", " +
+                                              std::to_string(cfg.n_head) + " heads, " +
                                               std::to_string(cfg.kv_heads()) +
                                               " kv heads do not divide");
   register_module("attn_norm", attn_norm);
@@ -31,8 +31,8 @@ GatedCrossAttention::GatedCrossAttention(const BlockConfig& cfg, Rng& rng)
 }
 
 Tensor GatedCrossAttention::forward(const Tensor& x, const Tensor& media) const {
-  if (x.ndim() != 3 || media.ndim() != 3 || x.dim(0) != media.dim(0) ||
-      x.dim(2) != cfg_.dim || media.dim(2) != cfg_.dim || media.dim(1) < 1)
+  if (x.ndim() != 3 || media.ndim() != 3 || x.dim(0) != media.dim(0) || x.dim(2) != cfg_.dim ||
+      media.dim(2) != cfg_.dim || media.dim(1) < 1)
     throw_error(ErrorKind::invalid_input, "cross-attention wants x [B, T, " +
                                               std::to_string(cfg_.dim) + "] and media [B, M, " +
                                               std::to_string(cfg_.dim) + "], got " +

@@ -36,6 +36,7 @@ class SignalTower : public Module {
   std::unique_ptr<MlpProjector> mlp;  // one of the two
   std::unique_ptr<PerceiverResampler> perceiver;
   Module& projector() { return mlp ? static_cast<Module&>(*mlp) : *perceiver; }
+  const Module& projector() const { return mlp ? static_cast<const Module&>(*mlp) : *perceiver; }
 
  private:
   SignalTowerConfig cfg_;

@@ -98,7 +98,8 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
   r.get("log_every", c.log_every);
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   Reader d(r.at("data"), path + ": data");
-  d.only({"train", "val"});
+  d.only({"train", "val", "limit"});
+  d.get("limit", c.train_limit);
   d.get_paths("train", c.train_data);
   d.get_paths("val", c.val_data);
   if (c.train_data.empty()) d.fail("missing key \"train\"");

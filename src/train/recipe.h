@@ -10,7 +10,8 @@
 // projector), "audio", "audio_projector", "imu", "imu_projector", "clip_head", "lora" (adapters
 // on every linear of the LM's blocks, rank/alpha from the stage; the base weights stay frozen),
 // "xattn" (the gated cross-attention blocks of a model with model.xattn_every).
-// data.train and data.val take one JSONL file or a list of them (e.g. images, sounds, motion).
+// data.train and data.val take one JSONL file or a list of them (e.g. images, sounds, motion);
+// data.limit keeps the first N training examples (data-size experiments).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ struct RecipeConfig {
   std::string path;  // the file, for messages; data paths are relative to its directory
   uint64_t seed = 1;
   std::vector<std::string> train_data, val_data;
+  int64_t train_limit = 0;  // data.limit: train on the first N examples (0: all)
   // Start from existing models (GGUF or Hugging Face directories): init_lm sets the language
   // model (sizes, weights and tokenizer), init_vision the vision tower (and mlp projector).
   std::string init_lm, init_vision;

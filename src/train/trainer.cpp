@@ -19,6 +19,7 @@
 #include "text/bpe_trainer.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/flops.h"
 #include "train/grad_clip.h"
 #include "train/init_weights.h"
 #include "train/loss_plot.h"
@@ -119,7 +120,7 @@ struct StepResult {
 
 // The loss of one batch (with autograd when training).
 Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const text::Tokenizer& tok,
-                  const std::vector<const data::Example*>& batch, int64_t& tokens) {
+                  const std::vector<const data::Example*>& batch, int64_t& tokens, double& flops) {
   const auto& c = m.config();
   tokens = 0;
   if (st.kind == "clip") {
@@ -131,6 +132,7 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
       captions.push_back(tok.encode(spoken ? ex->transcript : ex->answer, false));
       tokens += int64_t(captions.back().size());
     }
+    flops = clip_step_flops(m, st.modality, int64_t(batch.size()));
     return m.clip_loss(captions, st.modality,
                        data::load_media(batch, c, st.modality).of(st.modality));
   }
@@ -139,8 +141,18 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
     exs.push_back(st.kind == "text" ? data::text_example(tok, *ex)
                                     : data::multimodal_example(tok, *ex));
     const auto& e = exs.back();
-    tokens += m.prefix_length(e) + int64_t(e.answer.size());  // positions the LM reads
+    const int64_t positions = m.prefix_length(e) + int64_t(e.answer.size());
+    // An input and question the exported model could not take at inference is refused here,
+    // not learned.
+    if (st.kind == "multimodal" && positions > c.lm.ctx)
+      throw_error(ErrorKind::invalid_input,
+                  "stage " + st.name + ": an example (" + ex->image + ex->audio + ex->imu +
+                      ") takes " + std::to_string(positions) + " positions, more than the " +
+                      "context model.lm.ctx = " + std::to_string(c.lm.ctx) +
+                      ": raise it or use fewer input tokens");
+    tokens += positions;  // positions the LM reads
   }
+  flops = step_flops(m, st.kind, exs);
   models::MediaBatch media;
   if (st.kind == "multimodal") media = data::load_media(batch, c);
   return m.loss(exs, media);
@@ -211,6 +223,10 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     train.insert(train.end(), std::make_move_iterator(part.begin()),
                  std::make_move_iterator(part.end()));
   }
+  if (r.train_limit > 0 && int64_t(train.size()) > r.train_limit) {
+    train.resize(size_t(r.train_limit));
+    log_info("training on the first %lld examples (data.limit)", (long long)r.train_limit);
+  }
   std::shared_ptr<GgufFile> tok_file;
   auto tok = run_tokenizer(r, dir, train, tok_file);
   models::AnymalConfig mc = r.model;
@@ -262,30 +278,32 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     const std::vector<const data::Example*> pool = stage_examples(st, train);
     data::BatchSampler sampler(int64_t(pool.size()), r.seed, uint64_t(s) + 1);
     const WarmupCosine schedule{st.lr, st.min_lr, st.warmup, st.steps};
-    log_info(
-        "stage %s (%s): %lld steps of %lld, %zu examples, %lld trainable parameters",
-        st.name.c_str(), st.kind.c_str(), (long long)st.steps, (long long)st.batch, pool.size(),
-        (long long)[&] {
-          int64_t n = 0;
-          for (const Tensor& t : model.trainable_parameters()) n += t.numel();
-          return n;
-        }());
+    const int64_t n_trainable = [&] {
+      int64_t n = 0;
+      for (const Tensor& t : model.trainable_parameters()) n += t.numel();
+      return n;
+    }();
+    log_info("stage %s (%s): %lld steps of %lld, %zu examples, %lld trainable parameters",
+             st.name.c_str(), st.kind.c_str(), (long long)st.steps, (long long)st.batch,
+             pool.size(), (long long)n_trainable);
     const auto stage_start = std::chrono::steady_clock::now();
     const int64_t first_step = step;
-    double window_loss = 0, window_tokens = 0;
+    double window_loss = 0, window_tokens = 0, window_flops = 0;
     auto window_start = std::chrono::steady_clock::now();
     for (; step < st.steps; ++step, ++global) {
       std::vector<const data::Example*> batch;
       for (int64_t i : sampler.batch(step, st.batch)) batch.push_back(pool[size_t(i)]);
       adam.zero_grad();
       int64_t tokens = 0;
-      Tensor loss = batch_loss(model, st, *tok, batch, tokens);
+      double flops = 0;
+      Tensor loss = batch_loss(model, st, *tok, batch, tokens, flops);
       autograd::backward(loss);
       clip_grad_norm(adam.params(), st.clip_grad);
       const float lr = schedule.at(step);
       adam.step(lr);
       window_loss += loss.item();
       window_tokens += double(tokens);
+      window_flops += flops;
       const int64_t done = step + 1;
       if (done % r.log_every == 0 || done == st.steps) {
         const auto now = std::chrono::steady_clock::now();
@@ -298,7 +316,10 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                                   {"global_step", global + 1},
                                   {"loss", mean_loss},
                                   {"lr", lr},
-                                  {"tokens_per_s", window_tokens / std::max(secs, 1e-9)}};
+                                  {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
+                                  {"flops", window_flops},
+                                  {"parameters", model.parameter_count()},
+                                  {"trainable", n_trainable}};
         metrics << m.dump() << "\n" << std::flush;
         points.push_back({int(s), global + 1, mean_loss});
         if (opt.progress && (isatty(2) || done == st.steps)) {
@@ -309,7 +330,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                        double(mean_loss), window_tokens / std::max(secs, 1e-9), eta(left).c_str());
           if (done == st.steps || !isatty(2)) std::fputc('\n', stderr);
         }
-        window_loss = window_tokens = 0;
+        window_loss = window_tokens = window_flops = 0;
         window_start = now;
       }
       if (done % r.checkpoint_every == 0 || done == st.steps) {

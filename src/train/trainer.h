@@ -4,7 +4,9 @@
 //                    (the newest checkpoint.keep kept), each holding model, optimizer, stage
 //                    and step; the data order is a function of (seed, stage, step), so
 //                    resuming from one continues bit for bit as if never stopped
-//   metrics.jsonl    {stage, step, loss, lr, tokens_per_s} every log_every steps
+//   metrics.jsonl    {stage, step, loss, lr, tokens_per_s, flops, parameters, trainable} every
+//                    log_every steps (flops: the estimated training FLOPs of those steps,
+//                    train/flops.h; parameters: the model's, trainable: the stage's)
 //   loss.png         the loss curve so far
 //   export/model.gguf, export/mmproj.gguf   the result, for anymal ask and llama.cpp
 // resume: continue from the newest checkpoint (an error when there is none); without it, a
