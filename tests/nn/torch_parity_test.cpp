@@ -114,8 +114,8 @@ TEST_F(TorchParity, GatedCrossAttentionBlock) {
   Rng rng(0);
   nn::GatedCrossAttention block(cfg, rng);
   const std::vector<std::pair<std::string, std::string>> names = {
-      {"attn_norm.weight", "attn_norm"}, {"attn_q.weight", "wq"},     {"attn_k.weight", "wk"},
-      {"attn_v.weight", "wv"},           {"attn_output.weight", "wo"}, {"gate_attn", "gate_attn"},
+      {"attn_norm.weight", "attn_norm"}, {"attn_q.weight", "wq"},       {"attn_k.weight", "wk"},
+      {"attn_v.weight", "wv"},           {"attn_output.weight", "wo"},  {"gate_attn", "gate_attn"},
       {"ffn_norm.weight", "ffn_norm"},   {"ffn_gate.weight", "w_gate"}, {"ffn_up.weight", "w_up"},
       {"ffn_down.weight", "w_down"},     {"gate_ffn", "gate_ffn"}};
   for (auto& [ours, theirs] : names) block.load_parameter(ours, fx.at(theirs));
