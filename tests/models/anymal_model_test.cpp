@@ -18,6 +18,7 @@
 #include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
 #include "models/llm/llama_forward.h"
+#include "models/tiny_anymal.h"
 #include "temp_dir.h"
 #include "text/bpe_trainer.h"
 #include "text/tokenizer.h"
@@ -40,14 +41,7 @@ std::vector<std::string> world_text(int n) {
 }
 
 AnymalConfig small_config(int64_t vocab, const std::string& projector) {
-  AnymalConfig c;
-  c.lm = {vocab, 32, 2, 4, 2, 64, 256};
-  c.vit.image_size = 32;
-  c.vit.patch = 8;
-  c.vit.dim = 24;
-  c.vit.n_layer = 3;
-  c.vit.n_head = 2;
-  c.vit.ff = 48;
+  AnymalConfig c = testkit::tiny_anymal_config(vocab, 32, 3);
   c.projector = projector;
   c.perceiver_queries = 4;
   c.perceiver_layers = 2;

@@ -21,6 +21,7 @@
 #include "models/anymal/encoders.h"
 #include "models/anymal/export.h"
 #include "models/anymal/signal_features.h"
+#include "models/tiny_anymal.h"
 #include "ops/ops.h"
 #include "temp_dir.h"
 #include "text/bpe_trainer.h"
@@ -33,14 +34,7 @@ using testkit::TempDir;
 namespace {
 
 AnymalConfig av_config(int64_t vocab, const std::string& projector = "mlp") {
-  AnymalConfig c;
-  c.lm = {vocab, 32, 2, 4, 2, 64, 256};
-  c.vit.image_size = 32;
-  c.vit.patch = 8;
-  c.vit.dim = 24;
-  c.vit.n_layer = 2;
-  c.vit.n_head = 2;
-  c.vit.ff = 48;
+  AnymalConfig c = testkit::tiny_anymal_config(vocab);
   c.audio = {16, 1, 2, 32, 8};
   c.audio.seconds = 0.5;  // 50 frames -> 25 encoder steps -> 8 tokens
   c.imu = {16, 1, 2, 32, 6};

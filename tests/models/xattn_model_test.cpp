@@ -15,6 +15,7 @@
 #include "models/anymal/encoders.h"
 #include "models/anymal/export.h"
 #include "models/llm/llama_forward.h"
+#include "models/tiny_anymal.h"
 #include "temp_dir.h"
 #include "text/bpe_trainer.h"
 #include "train/adamw.h"
@@ -26,14 +27,8 @@ using testkit::TempDir;
 namespace {
 
 AnymalConfig xattn_config(int64_t vocab, const std::string& projector, int64_t every) {
-  AnymalConfig c;
-  c.lm = {vocab, 32, 3, 4, 2, 64, 256};
-  c.vit.image_size = 32;
-  c.vit.patch = 8;
-  c.vit.dim = 24;
-  c.vit.n_layer = 2;
-  c.vit.n_head = 2;
-  c.vit.ff = 48;
+  AnymalConfig c = testkit::tiny_anymal_config(vocab);
+  c.lm.n_layer = 3;
   c.projector = projector;
   c.perceiver_queries = 4;
   c.perceiver_heads = 2;

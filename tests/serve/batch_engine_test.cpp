@@ -16,6 +16,7 @@
 #include "models/anymal/chat_template.h"
 #include "models/anymal/export.h"
 #include "models/llm/llama_forward.h"
+#include "models/tiny_anymal.h"
 #include "serve/batch_engine.h"
 #include "temp_dir.h"
 
@@ -227,14 +228,8 @@ TEST(BatchEngine, CrossAttentionRequestsGetWhatEachGetsAlone) {
   testkit::TempDir tmp("xattn_engine");
   {
     auto tokenizer = GgufFile::open(kDemo + "/model.gguf");
-    models::AnymalConfig c;
-    c.lm = {int64_t(tokenizer->get_array("tokenizer.ggml.tokens").size()), 64, 2, 4, 2, 128, 256};
-    c.vit.image_size = 32;
-    c.vit.patch = 8;
-    c.vit.dim = 24;
-    c.vit.n_layer = 1;
-    c.vit.n_head = 2;
-    c.vit.ff = 48;
+    models::AnymalConfig c = testkit::tiny_anymal_config(
+        int64_t(tokenizer->get_array("tokenizer.ggml.tokens").size()), 64, 1);
     c.xattn_every = 1;
     Rng rng(5);
     models::AnymalModel m(c, rng);

@@ -3,7 +3,7 @@
 # fails (its resampler's tokens overflow the context); the sweep is killed with
 # SIGKILL after the first run finishes and started again: finished runs are not rerun, the
 # failed run is recorded with its log and the others complete; the report prints the table and
-# writes the Pareto plot; the Slurm job array it writes runs a task for real; bad configs, a
+# writes the Pareto plot; the cross-attention run answers `ask`; the Slurm job array it writes runs a task for real; bad configs, a
 # busy sweep directory and a damaged database are clear errors.
 # Usage: sweep_check.sh ANYMAL_BINARY
 set -euo pipefail
@@ -66,6 +66,11 @@ grep -q '| yes |' "$tmp/report.md" || fail "no Pareto front in the report"
 "$anymal" sweep "$tmp/sweep.json" --out "$dir" > "$tmp/third.log" 2>&1 || true
 grep -q "4 runs, 4 finished before, 0 to run" "$tmp/third.log" || fail "$(cat "$tmp/third.log")"
 echo "killed and resumed: 3 runs done, 1 failed and recorded, nothing rerun"
+# The cross-attention run's export is asked like any model.
+x=$(ls -d "$dir"/runs/xattn-every1_*/train/export)
+answer=$("$anymal" ask -m "$x/model.gguf" --mmproj "$x/mmproj.gguf" -n 8 \
+  --image "$tmp/data/images/test_000000.png" "What colour is it?") || fail "ask on the xattn model"
+[ -n "$answer" ] || fail "ask on the xattn model gave nothing"
 
 # Slurm: the job array for the unfinished runs, checked and one task run as Slurm would.
 slurm="$tmp/slurm"
