@@ -16,11 +16,11 @@ double now_seconds() {
 
 }  // namespace
 
-ResultsDb::ResultsDb(const std::string& path) : path_(path) {
+ResultsDb::ResultsDb(const std::string& path, int busy_ms) : path_(path) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK)
     fail("cannot open");
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_busy_timeout(db_, busy_ms);
   exec(
       "CREATE TABLE IF NOT EXISTS runs ("
       " seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, family TEXT NOT NULL,"

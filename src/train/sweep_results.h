@@ -3,8 +3,8 @@
 // overall accuracy, final loss, tokens/s, wall time, parameters, training FLOPs; when failed,
 // the tail of its log. Each run also keeps its result in runs/ID/result.json, so a lost or
 // corrupt database is rebuilt from the run directories (import_results), no result lost.
-// Writers wait up to 10 s for a lock; a database still locked, or not a database at all, is an
-// invalid_input error that says what to do.
+// Writers wait up to busy_ms (10 s by default) for a lock; a database still locked, or not a
+// database at all, is an invalid_input error that says what to do.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,7 +24,8 @@ struct RunRow {
 
 class ResultsDb {
  public:
-  explicit ResultsDb(const std::string& path);  // creates the file and table when new
+  // Creates the file and table when new.
+  explicit ResultsDb(const std::string& path, int busy_ms = 10000);
   ~ResultsDb();
   ResultsDb(const ResultsDb&) = delete;
   ResultsDb& operator=(const ResultsDb&) = delete;

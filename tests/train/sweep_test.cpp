@@ -1,8 +1,10 @@
 // Sweep configs expand into the runs they name (grid, random K), each run's values change its
 // recipe as documented, ids are stable, and bad configs are errors that name the problem; the
-// results database keeps runs across reopenings and refuses a damaged file with advice; the
+// results database keeps runs across reopenings and refuses a locked or damaged file with
+// advice; the
 // Pareto front is the set of runs no cheaper run beats.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <set>
@@ -144,6 +146,20 @@ TEST(ResultsDb, KeepsRunsAndRefusesADamagedFile) {
   EXPECT_EQ(rows[0].result["accuracy"], 0.5);
   EXPECT_EQ(rows[1].status, "failed");
   EXPECT_EQ(rows[1].error, "killed by signal 9");
+
+  // Another process in the middle of a write: a clear error once the wait is over.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(tmp.str("results.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  try {
+    ResultsDb busy(tmp.str("results.db"), 50);
+    busy.set_running("a");
+    FAIL() << "wrote through another writer's lock";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another process"), std::string::npos) << e.what();
+  }
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
 
   std::ofstream(tmp.str("bad.db")) << std::string(4096, 'x');
   try {
