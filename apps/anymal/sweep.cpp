@@ -96,9 +96,7 @@ Runner add_sweep_command(CLI::App& app, const GlobalOptions&) {
     o.binary = fs::read_symlink("/proc/self/exe", ec).string();
     if (ec) throw_error(ErrorKind::io, "cannot find this executable (/proc/self/exe)");
     if (a->launcher == "slurm") {
-      fs::create_directories(o.dir);
-      train::ResultsDb db((fs::path(o.dir) / "results.db").string());
-      const std::string script = train::write_slurm_script(c, o, train::prepare_sweep(c, o, db));
+      const std::string script = train::write_slurm_sweep(c, o);
       std::printf("wrote %s\n", script.c_str());
       if (!a->no_submit) submit(script);
       return 0;

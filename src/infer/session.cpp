@@ -39,7 +39,12 @@ void Session::eval_tokens(const std::vector<int32_t>& tokens) {
 void Session::eval_embeddings(const float* embd, int64_t n) {
   if (n == 0) return;
   if (const models::CrossAttention* xa = model_.cross_attention()) {
-    xa->attach(cache_.memory, embd, n);  // no positions: every row evaluated attends to it
+    // No positions: every row evaluated from now on attends to it. Bounded like positions.
+    if (cache_.memory.n_tokens + n > cache_.n_ctx)
+      throw_error(ErrorKind::invalid_input,
+                  "the conversation's inputs take " + std::to_string(cache_.memory.n_tokens + n) +
+                      " tokens, more than the context of " + std::to_string(cache_.n_ctx));
+    xa->attach(cache_.memory, embd, n);
     return;
   }
   const int64_t E = model_.config().n_embd;

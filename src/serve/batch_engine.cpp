@@ -92,8 +92,8 @@ std::shared_ptr<Completion> BatchEngine::submit(GenerationJob job) {
   if (n + 1 > opt_.n_ctx)
     throw ApiError(400, "invalid_request_error",
                    "the prompt takes " + std::to_string(n) +
-                       " positions (inputs included), more than the context of " +
-                       std::to_string(opt_.n_ctx) + " leaves room for: shorten the conversation",
+                       " positions, more than the context of " + std::to_string(opt_.n_ctx) +
+                       " leaves room for: shorten the conversation",
                    "messages", "context_length_exceeded");
   const int64_t room = opt_.n_ctx - n;
   if (job.max_tokens <= 0 || job.max_tokens > room) job.max_tokens = room;

@@ -68,7 +68,7 @@ class BatchEngine {
   // Queues a request. Throws ApiError 400 when the prompt does not fit the context (or has
   // an input the model has no encoder for) and 429 when the queue is full.
   std::shared_ptr<Completion> submit(GenerationJob job);
-  // Positions a job's prompt takes (inputs included).
+  // Positions a job's prompt takes (inputs included, unless the model cross-attends to them).
   int64_t prompt_positions(const GenerationJob& job) const;
 
   const EngineOptions& options() const { return opt_; }

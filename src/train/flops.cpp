@@ -61,17 +61,21 @@ double step_flops(const models::AnymalModel& m, const std::string& kind,
   int64_t longest = 0;
   std::vector<double> inputs(4, 0);  // per modality
   double memory_rows = 0;            // input tokens the cross-attention blocks read
+  double attending = 0;              // examples with inputs: their rows pass the blocks
   for (const auto& ex : batch) {
     longest = std::max(longest, m.prefix_length(ex) + int64_t(ex.answer.size()) - 1);
-    if (kind != "multimodal") continue;
+    if (kind != "multimodal" || ex.inputs().empty()) continue;
+    attending += 1;
     for (models::Modality mod : ex.inputs()) {
       inputs[size_t(mod)] += 1;
       memory_rows += double(m.n_media_tokens(mod));
     }
   }
   const double rows = double(batch.size()) * double(longest);
-  Weights lm = matrix_weights(m.lm);
-  double total = cost(lm, rows, kind == "multimodal");  // text: no input gradient below it
+  const Weights lm = matrix_weights(m.lm);
+  // The gradient passes down through the LM when anything below its top trains: the LM itself
+  // (or its adapters), or, in a multimodal stage, the blocks, projectors and towers it feeds.
+  double total = cost(lm, rows, kind == "multimodal" || lm.trainable > 0);
   for (const auto& x : m.xattn) {
     Weights text_side, media_side;
     for (const nn::Module* l : std::initializer_list<const nn::Module*>{&x->q, &x->o, &x->mlp}) {
@@ -84,7 +88,8 @@ double step_flops(const models::AnymalModel& m, const std::string& kind,
       media_side.all += w.all;
       media_side.trainable += w.trainable;
     }
-    total += cost(text_side, rows, true) + cost(media_side, memory_rows, true);
+    total +=
+        cost(text_side, attending * double(longest), true) + cost(media_side, memory_rows, true);
   }
   for (models::Modality mod :
        {models::Modality::image, models::Modality::audio, models::Modality::imu})

@@ -154,6 +154,7 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
   const nlohmann::json& stages = r.at("stages");
   if (!stages.is_array() || stages.empty()) r.fail("stages must be a non-empty list");
   std::set<std::string> names;
+  bool gates_trained = false;  // a stage before trains the cross-attention blocks
   for (size_t i = 0; i < stages.size(); ++i) {
     Reader s(stages[i], path + ": stages[" + std::to_string(i) + "]");
     s.only({"name", "kind", "modality", "tasks", "train", "steps", "batch", "warmup", "lr",
@@ -188,6 +189,15 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
     if (st.train.empty()) s.fail("train must name what the stage updates");
     if (has_value(st.train, "xattn") && c.model.xattn_every == 0)
       s.fail("train names xattn but the model has no cross-attention (model.xattn_every)");
+    // Until the gates have trained they are 0 and nothing below them gets a gradient.
+    if (c.model.xattn_every > 0 && st.kind == "multimodal" && !has_value(st.train, "xattn") &&
+        !gates_trained)
+      for (const char* g : {"projector", "vit", "audio", "audio_projector", "imu", "imu_projector"})
+        if (has_value(st.train, g))
+          s.fail(std::string("train names ") + g +
+                 " but not xattn: the cross-attention gates start at 0, so nothing reaches " + g +
+                 " until a stage trains them (add \"xattn\")");
+    gates_trained = gates_trained || has_value(st.train, "xattn");
     s.at("steps");
     s.get("steps", st.steps);
     s.get("batch", st.batch);

@@ -40,7 +40,7 @@ Family parse_family(const std::string& s, const std::string& where) {
   Family f;
   f.kind = m[1];
   const std::string args = m[2];
-  static const std::regex arg(R"(\s*(\w+)\s*=\s*(\d+)\s*(,|$))");
+  static const std::regex arg(R"(\s*(\w+)\s*=\s*(\d{1,6})\s*(,|$))");
   size_t consumed = 0;
   for (auto it = std::sregex_iterator(args.begin(), args.end(), arg); it != std::sregex_iterator();
        ++it) {
@@ -87,7 +87,10 @@ std::string number_text(const nlohmann::json& v) {
   return buf;
 }
 
-std::string run_id(const nlohmann::json& params, const std::string& where) {
+// The values in words, then a hash of everything that decides the result: the values, the
+// run's whole recipe and its evaluation.
+std::string run_id(const nlohmann::json& params, const nlohmann::json& recipe,
+                   const std::string& evaluation, const std::string& where) {
   std::string id;
   if (params.contains("family")) id = family_slug(parse_family(params["family"], where));
   for (const auto& [k, v] : params.items()) {
@@ -96,7 +99,8 @@ std::string run_id(const nlohmann::json& params, const std::string& where) {
     id += (id.empty() ? "" : "_") + tag + number_text(v);
   }
   char hash[16];
-  std::snprintf(hash, sizeof hash, "%08x", unsigned(fnv1a(params.dump()) & 0xffffffffu));
+  const uint64_t h = fnv1a(params.dump() + "\n" + recipe.dump() + "\n" + evaluation);
+  std::snprintf(hash, sizeof hash, "%08x", unsigned(h & 0xffffffffu));
   return (id.empty() ? "base" : id) + "_" + hash;
 }
 
@@ -136,6 +140,11 @@ nlohmann::json apply_params(nlohmann::json recipe, const nlohmann::json& params,
                             const std::string& where) {
   if (!recipe.is_object() || !recipe.contains("stages") || !recipe["stages"].is_array())
     fail(where, "the base recipe has no stages");
+  for (const auto& st : recipe["stages"])
+    if (!st.is_object() || (st.contains("train") && !st["train"].is_array()))
+      fail(where, "the base recipe's stages must be objects with a \"train\" list");
+  if (recipe.contains("model") && !recipe["model"].is_object())
+    fail(where, "the base recipe's model must be an object");
   for (const auto& [k, v] : params.items()) {
     if (k == "family") {
       const Family f = parse_family(v.get<std::string>(), where);
@@ -202,6 +211,14 @@ std::string RunSpec::family_kind() const {
 }
 
 SweepConfig SweepConfig::from_json(const nlohmann::json& j, const std::string& path) {
+  try {
+    return parse(j, path);
+  } catch (const nlohmann::json::exception& e) {  // a value of the wrong JSON type somewhere
+    fail(path, std::string("malformed sweep or recipe (") + e.what() + ")");
+  }
+}
+
+SweepConfig SweepConfig::parse(const nlohmann::json& j, const std::string& path) {
   SweepConfig c;
   c.path = path;
   if (!j.is_object()) fail(path, "a sweep config must be an object");
@@ -210,7 +227,14 @@ SweepConfig SweepConfig::from_json(const nlohmann::json& j, const std::string& p
     if (!known.count(k))
       fail(path, "unknown key \"" + k + "\" (known: axes, eval, name, recipe, search, threads)");
   const fs::path base = fs::path(path).parent_path();
-  c.name = j.value("name", fs::path(path).stem().string());
+  c.name = fs::path(path).stem().string();
+  if (j.contains("name")) {
+    static const std::regex safe(R"([A-Za-z0-9._-]{1,64})");
+    if (!j["name"].is_string() || !std::regex_match(j["name"].get<std::string>(), safe) ||
+        j["name"] == "." || j["name"] == "..")
+      fail(path, "name must be 1-64 letters, digits, '.', '_' or '-' (it names a directory)");
+    c.name = j["name"];
+  }
   if (!j.contains("recipe") || !j["recipe"].is_string()) fail(path, "missing \"recipe\" (a file)");
   const std::string recipe_path = (base / j["recipe"].get<std::string>()).string();
   nlohmann::json recipe = text::read_json_file(recipe_path);
@@ -277,6 +301,9 @@ SweepConfig SweepConfig::from_json(const nlohmann::json& j, const std::string& p
         search["random"].get<int64_t>() < 1)
       fail(path, "search: {\"random\": K} needs K >= 1");
     const size_t k = size_t(search["random"].get<int64_t>());
+    if (search.contains("seed") &&
+        (!search["seed"].is_number_integer() || search["seed"].get<int64_t>() < 0))
+      fail(path, "search: seed must be an integer >= 0");
     Rng rng(search.value("seed", uint64_t(1)));
     // K distinct grid points (all of them when K >= the grid): a partial Fisher-Yates shuffle.
     for (size_t i = 0; i < std::min(k, grid.size()); ++i)
@@ -289,8 +316,8 @@ SweepConfig SweepConfig::from_json(const nlohmann::json& j, const std::string& p
   for (const nlohmann::json& p : grid) {
     RunSpec r;
     r.params = p;
-    r.id = run_id(p, path);
-    r.recipe = apply_params(recipe, p, path + ": run " + r.id);
+    r.recipe = apply_params(recipe, p, path + ": values " + p.dump());
+    r.id = run_id(p, r.recipe, c.eval_data + " " + std::to_string(c.eval_limit), path);
     // Every run's recipe is checked now, not when its turn comes.
     train::RecipeConfig::from_json(r.recipe, path + ": run " + r.id);
     if (!ids.insert(r.id).second) fail(path, "two runs share the id " + r.id);

@@ -15,8 +15,10 @@
 //              tuning, where the compute goes)
 //   data_size  training examples (data.limit)
 // Each run is the base recipe with its values applied, written out as a recipe of its own
-// (paths made absolute). A run's id names its values and a hash of them, so a changed sweep
-// config still finds the runs it already has. Bad configs throw invalid_input naming the key.
+// (paths made absolute). A run's id names its values and hashes them with the run's whole recipe
+// and its evaluation: a sweep config that gains or loses values still finds the runs it already
+// has, and one whose base recipe or test set changed gets new runs, never stale results. Bad
+// configs throw invalid_input naming the key.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,6 +43,9 @@ struct SweepConfig {
 
   static SweepConfig load(const std::string& path);
   static SweepConfig from_json(const nlohmann::json& j, const std::string& path);
+
+ private:
+  static SweepConfig parse(const nlohmann::json& j, const std::string& path);
 };
 
 // Applies one run's values to a recipe (tests).

@@ -13,8 +13,12 @@ namespace anymal::train {
 
 namespace {
 
-double flops_of(const RunRow& r) { return r.result.value("train_flops", 0.0); }
-double accuracy_of(const RunRow& r) { return r.result.value("accuracy", 0.0); }
+// A number of a run's result, 0 when absent or not a number (results come from files).
+double number(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0;
+}
+double flops_of(const RunRow& r) { return number(r.result, "train_flops"); }
+double accuracy_of(const RunRow& r) { return number(r.result, "accuracy"); }
 
 std::string params_text(const nlohmann::json& p) {
   std::string s;
@@ -39,9 +43,9 @@ data::Rgb family_colour(const std::string& family) {
 }  // namespace
 
 std::vector<std::string> pareto_front(const std::vector<RunRow>& runs) {
-  std::vector<const RunRow*> done;
+  std::vector<const RunRow*> done;  // finished, with a compute figure to place them by
   for (const RunRow& r : runs)
-    if (r.status == "done") done.push_back(&r);
+    if (r.status == "done" && flops_of(r) > 0) done.push_back(&r);
   std::sort(done.begin(), done.end(), [](const RunRow* a, const RunRow* b) {
     return flops_of(*a) != flops_of(*b) ? flops_of(*a) < flops_of(*b)
                                         : accuracy_of(*a) > accuracy_of(*b);
@@ -64,11 +68,17 @@ std::string sweep_table(const std::vector<RunRow>& runs, bool per_task) {
     return accuracy_of(*a) > accuracy_of(*b);
   });
   std::set<std::string> tasks;
+  auto tasks_of = [](const RunRow& r) {
+    return r.result.is_object() && r.result.contains("tasks") && r.result["tasks"].is_object()
+               ? r.result["tasks"]
+               : nlohmann::json::object();
+  };
   if (per_task)
-    for (const RunRow& r : runs)
-      if (r.result.contains("tasks"))
-        for (const auto& [t, v] : r.result["tasks"].items())
-          if (t != "overall" && t != "heldout") tasks.insert(t);
+    for (const RunRow& r : runs) {
+      const nlohmann::json per = tasks_of(r);  // items() refers into it: keep it alive
+      for (const auto& [t, v] : per.items())
+        if (t != "overall" && t != "heldout") tasks.insert(t);
+    }
   const std::vector<std::string> front = pareto_front(runs);
   std::string out =
       "| run | family | values | status | accuracy | heldout | final loss | tok/s | "
@@ -81,8 +91,11 @@ std::string sweep_table(const std::vector<RunRow>& runs, bool per_task) {
     const nlohmann::json& x = r->result;
     const bool done = r->status == "done";
     auto num = [&](const char* key, const char* f, double scale = 1) {
-      return done && x.contains(key) ? fmt(f, x[key].get<double>() * scale) : std::string("");
+      return done && x.is_object() && x.contains(key) && x[key].is_number()
+                 ? fmt(f, x[key].get<double>() * scale)
+                 : std::string("");
     };
+    const nlohmann::json per = tasks_of(*r);
     out += "| " + r->id + " | " + r->family + " | " + params_text(r->params) + " | " + r->status +
            " | " + num("accuracy", "%.1f%%", 100) + " | " + num("heldout", "%.1f%%", 100) + " | " +
            num("final_loss", "%.3f") + " | " + num("tokens_per_s", "%.0f") + " | " +
@@ -91,8 +104,7 @@ std::string sweep_table(const std::vector<RunRow>& runs, bool per_task) {
            (std::find(front.begin(), front.end(), r->id) != front.end() ? "yes" : "") + " |";
     for (const std::string& t : tasks)
       out += " " +
-             (done && x["tasks"].contains(t) ? fmt("%.0f", 100 * x["tasks"][t].get<double>())
-                                             : std::string("")) +
+             (done && per.contains(t) ? fmt("%.0f", 100 * number(per, t.c_str())) : std::string()) +
              " |";
     out += "\n";
   }

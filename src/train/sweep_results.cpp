@@ -17,7 +17,16 @@ double now_seconds() {
 }  // namespace
 
 ResultsDb::ResultsDb(const std::string& path, int busy_ms) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+  try {
+    open(busy_ms);
+  } catch (...) {  // the destructor will not run: close the handle here
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+void ResultsDb::open(int busy_ms) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK)
     fail("cannot open");
   sqlite3_busy_timeout(db_, busy_ms);

@@ -39,6 +39,7 @@ class ResultsDb {
   std::vector<RunRow> all() const;  // in the order added
 
  private:
+  void open(int busy_ms);
   void exec(const std::string& sql, const std::vector<std::string>& args = {}) const;
   [[noreturn]] void fail(const std::string& what) const;
   std::string path_;

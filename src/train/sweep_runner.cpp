@@ -189,10 +189,24 @@ std::vector<std::string> prepare_sweep(const SweepConfig& c, const SweepOptions&
   return todo;
 }
 
+namespace {
+
+FileLock lock_sweep_dir(const std::string& dir) {
+  fs::create_directories(dir);
+  return FileLock(fs::path(dir) / "sweep.lock",
+                  dir + ": another `anymal sweep` is running in this directory");
+}
+
+}  // namespace
+
+std::string write_slurm_sweep(const SweepConfig& c, const SweepOptions& o) {
+  const FileLock lock = lock_sweep_dir(o.dir);
+  ResultsDb db((fs::path(o.dir) / "results.db").string());
+  return write_slurm_script(c, o, prepare_sweep(c, o, db));
+}
+
 int run_sweep_local(const SweepConfig& c, const SweepOptions& o) {
-  fs::create_directories(o.dir);
-  FileLock lock(fs::path(o.dir) / "sweep.lock",
-                o.dir + ": another `anymal sweep` is running in this directory");
+  const FileLock lock = lock_sweep_dir(o.dir);
   ResultsDb db((fs::path(o.dir) / "results.db").string());
   const std::vector<std::string> todo = prepare_sweep(c, o, db);
   const int threads = o.threads > 0 ? o.threads : c.threads;
@@ -248,6 +262,8 @@ nlohmann::json run_sweep_one(const std::string& dir, const std::string& id) {
   nlohmann::json params;
   for (const auto& r : sweep.at("runs"))
     if (r.at("id") == id) params = r.at("params");
+  if (params.is_null())
+    throw_error(ErrorKind::invalid_input, dir + "/sweep.json does not list run " + id);
   const fs::path train_dir = d / "train";
   const train::RecipeConfig recipe = train::RecipeConfig::from_json(
       text::read_json_file((d / "recipe.json").string()), (d / "recipe.json").string());

@@ -39,8 +39,10 @@ int run_sweep_local(const SweepConfig& c, const SweepOptions& o);
 // One run in this process: trains (resuming from its checkpoints), evaluates, writes
 // result.json and returns it.
 nlohmann::json run_sweep_one(const std::string& dir, const std::string& id);
-// Writes DIR/sweep.sbatch, a Slurm job array over `ids` (at most o.jobs tasks at once), and
-// returns its path.
+// Prepares the sweep (as run_local does, holding the directory) and writes DIR/sweep.sbatch, a
+// Slurm job array over its unfinished runs (at most o.jobs tasks at once); returns its path.
+std::string write_slurm_sweep(const SweepConfig& c, const SweepOptions& o);
+// The job script over `ids`, written to DIR/sweep.sbatch; returns its path.
 std::string write_slurm_script(const SweepConfig& c, const SweepOptions& o,
                                const std::vector<std::string>& ids);
 // Reads runs/*/result.json into the database where it does not have them yet.

@@ -141,21 +141,30 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
     exs.push_back(st.kind == "text" ? data::text_example(tok, *ex)
                                     : data::multimodal_example(tok, *ex));
     const auto& e = exs.back();
-    const int64_t positions = m.prefix_length(e) + int64_t(e.answer.size());
-    // An input and question the exported model could not take at inference is refused here,
-    // not learned.
-    if (st.kind == "multimodal" && positions > c.lm.ctx)
-      throw_error(ErrorKind::invalid_input,
-                  "stage " + st.name + ": an example (" + ex->image + ex->audio + ex->imu +
-                      ") takes " + std::to_string(positions) + " positions, more than the " +
-                      "context model.lm.ctx = " + std::to_string(c.lm.ctx) +
-                      ": raise it or use fewer input tokens");
-    tokens += positions;  // positions the LM reads
+    tokens += m.prefix_length(e) + int64_t(e.answer.size());  // positions the LM reads
   }
   flops = step_flops(m, st.kind, exs);
   models::MediaBatch media;
   if (st.kind == "multimodal") media = data::load_media(batch, c);
   return m.loss(exs, media);
+}
+
+// An input and question the exported model could not take at inference is refused before the
+// stage starts, not learned (nor found hours into it).
+void check_context(const models::AnymalModel& m, const StageConfig& st, const text::Tokenizer& tok,
+                   const std::vector<const data::Example*>& pool) {
+  if (st.kind != "multimodal") return;
+  const int64_t ctx = m.config().lm.ctx;
+  for (const data::Example* ex : pool) {
+    const models::MultimodalExample e = data::multimodal_example(tok, *ex);
+    const int64_t positions = m.prefix_length(e) + int64_t(e.answer.size());
+    if (positions > ctx)
+      throw_error(ErrorKind::invalid_input,
+                  "stage " + st.name + ": an example (" + ex->image + ex->audio + ex->imu +
+                      ") takes " + std::to_string(positions) +
+                      " positions, more than the context model.lm.ctx = " + std::to_string(ctx) +
+                      ": raise it or use fewer input tokens");
+  }
 }
 
 // metrics.jsonl without the lines past (stage, step): what a resumed run will write again.
@@ -276,6 +285,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       global += step;
     }
     const std::vector<const data::Example*> pool = stage_examples(st, train);
+    check_context(model, st, *tok, pool);
     data::BatchSampler sampler(int64_t(pool.size()), r.seed, uint64_t(s) + 1);
     const WarmupCosine schedule{st.lr, st.min_lr, st.warmup, st.steps};
     const int64_t n_trainable = [&] {

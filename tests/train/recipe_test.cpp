@@ -103,6 +103,15 @@ TEST(Recipe, EveryKeyIsChecked) {
   j = tiny_recipe();
   j["model"]["lm"]["vocab"] = 100;
   EXPECT_NE(config_error(j).find("vocab comes from tokenizer.vocab_size"), std::string::npos);
+  // Cross-attention: blocks only in such a model, and trained before anything below them.
+  j = tiny_recipe();
+  j["stages"][2]["train"] = {"projector", "xattn"};
+  EXPECT_NE(config_error(j).find("no cross-attention (model.xattn_every)"), std::string::npos);
+  j["model"]["xattn_every"] = 1;
+  EXPECT_EQ(config_error(j), "");
+  j["stages"][2]["train"] = {"projector", "lora"};
+  EXPECT_NE(config_error(j).find("names projector but not xattn: the cross-attention gates"),
+            std::string::npos);
 }
 
 TEST(Dataset, BadLinesAreCountedAndTooManyAreAnError) {

@@ -125,6 +125,35 @@ TEST(SweepConfig, BadConfigsNameTheProblem) {
   EXPECT_NE(f.error({{"lr", {-1}}}).find("numbers > 0"), std::string::npos);
   EXPECT_NE(f.error({{"lr", {0.1}}}, {{"random", 0}}).find("K >= 1"), std::string::npos);
   EXPECT_NE(f.error({{"lr", {0.1}}}, "bayes").find("grid"), std::string::npos);
+  EXPECT_NE(f.error({{"family", {"xattn(every=99999999999999999999)"}}}).find("cannot read"),
+            std::string::npos);
+  EXPECT_NE(f.error({{"lr", {0.1}}}, {{"random", 2}, {"seed", "x"}}).find("seed must be"),
+            std::string::npos);
+  // Names become directories and job names: nothing that could leave the sweep's folder.
+  for (const nlohmann::json& name : {nlohmann::json("../x"), nlohmann::json("a b"),
+                                     nlohmann::json(".."), nlohmann::json(3)}) {
+    nlohmann::json j = {{"name", name},
+                        {"recipe", "recipe.json"},
+                        {"axes", {{"lr", {0.1}}}},
+                        {"eval", {{"data", "t.jsonl"}}}};
+    try {
+      SweepConfig::from_json(j, f.tmp.str("sweep.json"));
+      ADD_FAILURE() << "name " << name << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("name must be"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(SweepConfig, AChangedBaseRecipeMakesNewRuns) {
+  Files f;
+  const std::string before = f.load({{"lr", {0.001}}}).runs[0].id;
+  nlohmann::json changed = kRecipe;
+  changed["stages"][1]["steps"] = 6;
+  std::ofstream(f.tmp.str("recipe.json")) << changed.dump();
+  const std::string after = f.load({{"lr", {0.001}}}).runs[0].id;
+  EXPECT_NE(before, after);
+  EXPECT_EQ(before.substr(0, before.rfind('_')), after.substr(0, after.rfind('_')));  // lr0.001
 }
 
 TEST(ResultsDb, KeepsRunsAndRefusesADamagedFile) {
@@ -184,6 +213,14 @@ TEST(Report, ParetoFrontIsTheRunsNoCheaperRunBeats) {
                                     run("c", 3e12, 0.5, "done"), run("d", 4e12, 0.5, "done"),
                                     run("e", 5e11, 0.9, "failed")};
   EXPECT_EQ(pareto_front(rows), (std::vector<std::string>{"a", "c"}));
+  // A result file with odd values (hand-edited, another version) does not break the report.
+  std::vector<RunRow> odd = rows;
+  odd.push_back(run("f", 0, 0, "done"));
+  odd.back().result = {{"accuracy", "high"}, {"tasks", {{"color", "x"}}}, {"train_flops", {}}};
+  EXPECT_EQ(pareto_front(odd), (std::vector<std::string>{"a", "c"}));
+  EXPECT_NE(sweep_table(odd).find("| f |"), std::string::npos);
+  TempDir tmp("sweep_plot");
+  plot_pareto(odd, tmp.str("p.png"));
   const std::string table = sweep_table(rows);
   EXPECT_LT(table.find("| c |"), table.find("| a |"));  // best first
   EXPECT_NE(table.find("failed e"), std::string::npos);

@@ -8,7 +8,9 @@
 // audio clip or a motion trace; the loss is the mean cross-entropy of the answer tokens.
 // In the cross-attention family (config().xattn_every > 0) the input tokens take no positions:
 // the sequence is the text alone, and gated cross-attention blocks (xattn.L.*, exported in the
-// mmproj) before every N-th LM block attend to all the example's input tokens.
+// mmproj) before every N-th LM block attend to all the example's input tokens. (Inference
+// matches this for a prompt evaluated at once; in a multi-turn chat, turns already evaluated
+// do not see an input attached later.)
 #pragma once
 
 #include <array>

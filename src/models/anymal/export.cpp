@@ -131,8 +131,7 @@ void export_mmproj(const AnymalModel& model, const std::string& path, GgmlType t
     w.set_i32s("anymal.xattn.layers", std::vector<int32_t>(layers.begin(), layers.end()));
     w.set_u32("anymal.xattn.embedding_length", uint32_t(c.lm.dim));
     w.set_u32("anymal.xattn.head_count", uint32_t(c.lm.n_head));
-    w.set_u32("anymal.xattn.head_count_kv",
-              uint32_t(c.lm.n_kv_head > 0 ? c.lm.n_kv_head : c.lm.n_head));
+    w.set_u32("anymal.xattn.head_count_kv", uint32_t(c.lm.block().kv_heads()));
     w.set_u32("anymal.xattn.feed_forward_length", uint32_t(c.lm.ff));
     w.set_f32("anymal.xattn.layer_norm_rms_epsilon", c.lm.norm_eps);
     for (size_t i = 0; i < layers.size(); ++i)

@@ -7,10 +7,10 @@
 
 namespace anymal::models {
 
-void CrossMemory::clear() {
+void CrossMemory::clear() {  // keeps the buffers for the sequence's next inputs
   n_tokens = 0;
-  k.clear();
-  v.clear();
+  for (auto& b : k) b.clear();
+  for (auto& b : v) b.clear();
 }
 
 std::shared_ptr<const CrossAttention> CrossAttention::from_gguf(std::shared_ptr<GgufFile> file) {

@@ -66,9 +66,10 @@ class LlamaModel {
   WeightMatrix output;      // [n_vocab, n_embd]; token_embd when tied
   std::vector<LlamaLayer> layers;
 
-  // The cross-attention family: gated blocks (from the model's mmproj) between the layers;
-  // input embeddings then go to a sequence's CrossMemory instead of taking positions. Throws
-  // invalid_input when the blocks do not fit this model.
+  // The cross-attention family: gated blocks (from the model's mmproj) between the layers,
+  // attending to each sequence's CrossMemory (KvCache::memory). Session and the batch engine
+  // then attach input embeddings there instead of giving them positions; llama_eval_embd still
+  // evaluates whatever rows it is given. Throws invalid_input when the blocks do not fit.
   void set_cross_attention(std::shared_ptr<const CrossAttention> xattn);
   const CrossAttention* cross_attention() const { return xattn_.get(); }
 

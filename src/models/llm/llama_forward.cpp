@@ -23,6 +23,17 @@ void add_inplace(float* x, const float* y, int64_t n) {
   cpu::cpu_kernels().binary(cpu::BinaryOp::add, x, n, y, n, x);
 }
 
+// ws.xn = down(silu(gate(rms_norm(x))) * up(rms_norm(x))) over the first n rows of ws.x.
+void swiglu_ffn(const Tensor& norm, float eps, const WeightMatrix& gate, const WeightMatrix& up,
+                const WeightMatrix& down, LlamaWorkspace& ws, int64_t n) {
+  const cpu::CpuKernels& kern = cpu::cpu_kernels();
+  kern.rms_norm(ws.x.data(), norm.data<float>(), ws.xn.data(), n, gate.cols, eps);
+  matmul(gate, ws.xn.data(), n, ws.gate.data(), ws.scratch);
+  matmul(up, ws.xn.data(), n, ws.up.data(), ws.scratch);
+  kern.swiglu(ws.gate.data(), ws.up.data(), ws.gate.data(), n * gate.rows);
+  matmul(down, ws.gate.data(), n, ws.xn.data(), ws.scratch);
+}
+
 // The cross-attention family: rows of sequences with inputs attached go through the gated
 // block (x += tanh(g_a)·attn(norm(x), memory); x += tanh(g_f)·ffn(norm(x))), other rows pass
 // unchanged, as in training.
@@ -70,11 +81,7 @@ void cross_attend(const LlamaModel& m, size_t block, std::span<const SeqInput> s
   }
   matmul(b.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
   add_gated(b.tanh_gate_attn);
-  kern.rms_norm(ws.x.data(), b.ffn_norm.data<float>(), ws.xn.data(), n, E, xa.rms_eps());
-  matmul(b.w_gate, ws.xn.data(), n, ws.gate.data(), ws.scratch);
-  matmul(b.w_up, ws.xn.data(), n, ws.up.data(), ws.scratch);
-  kern.swiglu(ws.gate.data(), ws.up.data(), ws.gate.data(), n * c.n_ff);
-  matmul(b.w_down, ws.gate.data(), n, ws.xn.data(), ws.scratch);
+  swiglu_ffn(b.ffn_norm, xa.rms_eps(), b.w_gate, b.w_up, b.w_down, ws, n);
   add_gated(b.tanh_gate_ffn);
 }
 
@@ -128,11 +135,7 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
     }
     matmul(l.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
-    kern.rms_norm(ws.x.data(), l.ffn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
-    matmul(l.w_gate, ws.xn.data(), n, ws.gate.data(), ws.scratch);
-    matmul(l.w_up, ws.xn.data(), n, ws.up.data(), ws.scratch);
-    kern.swiglu(ws.gate.data(), ws.up.data(), ws.gate.data(), n * c.n_ff);
-    matmul(l.w_down, ws.gate.data(), n, ws.xn.data(), ws.scratch);
+    swiglu_ffn(l.ffn_norm, c.rms_eps, l.w_gate, l.w_up, l.w_down, ws, n);
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
   }
   // Only the rows whose logits are wanted go through the (large) output matrix.
