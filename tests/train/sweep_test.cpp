@@ -130,8 +130,8 @@ TEST(SweepConfig, BadConfigsNameTheProblem) {
   EXPECT_NE(f.error({{"lr", {0.1}}}, {{"random", 2}, {"seed", "x"}}).find("seed must be"),
             std::string::npos);
   // Names become directories and job names: nothing that could leave the sweep's folder.
-  for (const nlohmann::json& name : {nlohmann::json("../x"), nlohmann::json("a b"),
-                                     nlohmann::json(".."), nlohmann::json(3)}) {
+  for (const nlohmann::json& name :
+       {nlohmann::json("../x"), nlohmann::json("a b"), nlohmann::json(".."), nlohmann::json(3)}) {
     nlohmann::json j = {{"name", name},
                         {"recipe", "recipe.json"},
                         {"axes", {{"lr", {0.1}}}},
