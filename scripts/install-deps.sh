@@ -9,7 +9,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev libcli11-dev libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev
   libspng-dev libjpeg-dev
   libsndfile1-dev libsamplerate0-dev libkissfft-dev espeak-ng
-  libsqlite3-dev
+  libsqlite3-dev openmpi-bin libopenmpi-dev
   python3-numpy
   clang-format
   chromium fonts-dejavu-core

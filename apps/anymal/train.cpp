@@ -1,9 +1,13 @@
 // anymal train CONFIG --out RUN_DIR [--resume]: runs a staged recipe (configs/*.json) and
 // exports RUN_DIR/export/{model,mmproj}.gguf at the end. Checkpoints are written atomically;
 // a killed run continues with --resume, bit for bit as if it had not stopped.
+// Under mpirun / srun, every process trains data parallel (train/trainer.h); an error on any
+// process ends the whole job with a message naming the rank and host.
 #include <cstdio>
 
 #include "commands.h"
+#include "core/log.h"
+#include "train/comm.h"
 #include "train/recipe.h"
 #include "train/trainer.h"
 
@@ -21,11 +25,20 @@ Runner add_train_command(CLI::App& app, const GlobalOptions&) {
   cmd->add_flag("--resume", a->resume, "continue from the run directory's newest checkpoint");
   cmd->add_flag("--quiet", a->quiet, "no progress line");
   return [a] {
-    const train::RecipeConfig recipe = train::RecipeConfig::load(a->config);  // all keys checked
-    train::TrainOptions opt;
-    opt.resume = a->resume;
-    opt.progress = !a->quiet;
-    train::run_recipe(recipe, a->out, opt);
+    const std::unique_ptr<train::Comm> comm = train::Comm::world();
+    try {
+      const train::RecipeConfig recipe = train::RecipeConfig::load(a->config);  // all checked
+      train::TrainOptions opt;
+      opt.resume = a->resume;
+      opt.progress = !a->quiet;
+      opt.comm = comm.get();
+      if (comm->distributed())
+        log_info("rank %d of %d on %s", comm->rank(), comm->size(), comm->host().c_str());
+      train::run_recipe(recipe, a->out, opt);
+    } catch (const std::exception& e) {
+      if (comm->distributed()) comm->abort(2, e.what());  // never leave the others waiting
+      throw;
+    }
     return 0;
   };
 }

@@ -104,6 +104,7 @@ class Tensor {
   Tensor& set_requires_grad(bool on = true);
   Tensor grad() const { return Tensor(impl_->grad); }
   void zero_grad() const { impl_->grad.reset(); }
+  void set_grad(const Tensor& g) const { impl_->grad = g.impl_; }  // (summed across processes)
 
   std::string str() const;  // "f32[2,3]"
 

@@ -158,7 +158,7 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
   for (size_t i = 0; i < stages.size(); ++i) {
     Reader s(stages[i], path + ": stages[" + std::to_string(i) + "]");
     s.only({"name", "kind", "modality", "tasks", "train", "steps", "batch", "warmup", "lr",
-            "min_lr", "weight_decay", "clip_grad", "lora_rank", "lora_alpha"});
+            "min_lr", "weight_decay", "clip_grad", "lora_rank", "lora_alpha", "accumulate"});
     StageConfig st;
     s.get("name", st.name);
     if (st.name.empty()) st.name = "stage" + std::to_string(i);
@@ -208,6 +208,10 @@ RecipeConfig RecipeConfig::from_json(const nlohmann::json& j, const std::string&
     s.get("clip_grad", st.clip_grad);
     s.get("lora_rank", st.lora_rank);
     s.get("lora_alpha", st.lora_alpha);
+    s.get("accumulate", st.accumulate);
+    if (st.accumulate > 1 && st.kind == "clip")
+      s.fail("accumulate: a contrastive stage compares every pair of its batch, it cannot split");
+    if (st.batch % st.accumulate != 0) s.fail("batch must divide into accumulate micro-batches");
     const bool lora = std::find(st.train.begin(), st.train.end(), "lora") != st.train.end();
     if (lora && st.lora_rank == 0) s.fail("train includes lora but lora_rank is not set");
     c.stages.push_back(st);

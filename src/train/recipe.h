@@ -11,7 +11,9 @@
 // on every linear of the LM's blocks, rank/alpha from the stage; the base weights stay frozen),
 // "xattn" (the gated cross-attention blocks of a model with model.xattn_every).
 // data.train and data.val take one JSONL file or a list of them (e.g. images, sounds, motion);
-// data.limit keeps the first N training examples (data-size experiments).
+// data.limit keeps the first N training examples (data-size experiments). A stage's batch is
+// the global one: under mpirun it is split over the processes, and `accumulate` splits each
+// process's share into micro-batches run one after another.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@ struct StageConfig {
   models::Modality modality = models::Modality::image;  // the tower a clip stage trains
   std::vector<std::string> tasks, train;
   int64_t steps = 0, batch = 8, warmup = 0, lora_rank = 0;
+  int64_t accumulate = 1;  // micro-batches per process per step (the batch is the global one)
   float lr = 1e-3f, min_lr = 0, weight_decay = 0.01f, clip_grad = 1.0f, lora_alpha = 16;
 };
 

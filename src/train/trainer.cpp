@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "autograd/backward.h"
@@ -16,6 +17,7 @@
 #include "formats/gguf_writer.h"
 #include "models/anymal/export.h"
 #include "models/hf/hf_model.h"
+#include "ops/ops.h"
 #include "text/bpe_trainer.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
@@ -118,6 +120,18 @@ struct StepResult {
   int64_t tokens = 0;
 };
 
+// The answer tokens a batch's loss is the mean over (text and multimodal stages; 1 per
+// example for contrastive ones, whose batches are never split).
+int64_t count_targets(const StageConfig& st, const text::Tokenizer& tok,
+                      const std::vector<const data::Example*>& batch) {
+  int64_t n = 0;
+  for (const auto* ex : batch)
+    n += st.kind == "clip"   ? 1
+         : st.kind == "text" ? int64_t(data::text_example(tok, *ex).answer.size())
+                             : int64_t(data::multimodal_example(tok, *ex).answer.size());
+  return n;
+}
+
 // The loss of one batch (with autograd when training).
 Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const text::Tokenizer& tok,
                   const std::vector<const data::Example*>& batch, int64_t& tokens, double& flops) {
@@ -148,6 +162,48 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
   if (st.kind == "multimodal") media = data::load_media(batch, c);
   return m.loss(exs, media);
 }
+
+// The gradients of a step's micro-batches, summed one micro-batch at a time (each one's
+// gradient complete before it is added: so one process accumulating K micro-batches adds in
+// the same order as K processes summing theirs), flattened for the all-reduce. A "had a
+// gradient" count per parameter comes first: a parameter no example reached (a tower its
+// inputs lack) gets a gradient only when some micro-batch gave it one, as in one pass.
+class GradSum {
+ public:
+  explicit GradSum(const std::vector<Tensor>& params) : params_(params) {
+    int64_t n = int64_t(params.size());
+    for (const Tensor& p : params) n += p.numel();
+    flat_.assign(size_t(n), 0.0f);
+  }
+  void add_and_clear() {  // += the parameters' gradients, which are then cleared
+    int64_t at = int64_t(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const Tensor& p = params_[i];
+      if (p.grad().defined()) {
+        flat_[i] += 1;
+        const std::vector<float> g = p.grad().to_floats();
+        for (size_t k = 0; k < g.size(); ++k) flat_[size_t(at) + k] += g[k];
+        p.zero_grad();
+      }
+      at += p.numel();
+    }
+  }
+  void allreduce(Comm& comm) { comm.allreduce_sum(flat_.data(), int64_t(flat_.size())); }
+  void store() const {  // the sums become the parameters' gradients
+    int64_t at = int64_t(params_.size());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const Tensor& p = params_[i];
+      if (flat_[i] > 0)
+        p.set_grad(Tensor::from_floats(
+            std::vector<float>(flat_.begin() + at, flat_.begin() + at + p.numel()), p.shape()));
+      at += p.numel();
+    }
+  }
+
+ private:
+  const std::vector<Tensor>& params_;
+  std::vector<float> flat_;
+};
 
 // An input and question the exported model could not take at inference is refused before the
 // stage starts, not learned (nor found hours into it).
@@ -237,7 +293,15 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     log_info("training on the first %lld examples (data.limit)", (long long)r.train_limit);
   }
   std::shared_ptr<GgufFile> tok_file;
-  auto tok = run_tokenizer(r, dir, train, tok_file);
+  // Data parallel (opt.comm with several processes): every process holds the whole model and
+  // takes its slice of each global batch; rank 0 alone writes the run directory.
+  Comm* comm = opt.comm;
+  const int world = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
+  const bool writer = rank == 0;
+  std::unique_ptr<text::Tokenizer> tok;
+  if (writer) tok = run_tokenizer(r, dir, train, tok_file);
+  if (comm) comm->barrier();  // the others read the tokenizer rank 0 wrote
+  if (!writer) tok = run_tokenizer(r, dir, train, tok_file);
   models::AnymalConfig mc = r.model;
   mc.lm.vocab = int64_t(tok_file->get_array("tokenizer.ggml.tokens").size());
   Rng init(r.seed);
@@ -260,8 +324,12 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                                                 r.path);
   }
   const std::string metrics_path = (fs::path(dir) / "metrics.jsonl").string();
-  std::vector<LossPoint> points = trim_metrics(metrics_path, start_stage, start_step);
-  std::ofstream metrics(metrics_path, std::ios::app);
+  std::vector<LossPoint> points;
+  std::ofstream metrics;
+  if (writer) {
+    points = trim_metrics(metrics_path, start_stage, start_step);
+    metrics.open(metrics_path, std::ios::app);
+  }
   int64_t global = 0;
   for (int64_t s = 0; s < start_stage; ++s) global += r.stages[size_t(s)].steps;
   // Structural changes of earlier stages (LoRA) before any checkpoint is loaded.
@@ -286,6 +354,15 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     }
     const std::vector<const data::Example*> pool = stage_examples(st, train);
     check_context(model, st, *tok, pool);
+    // The global batch in micro-batches: `accumulate` per process, one after another. (A
+    // contrastive stage compares every pair in the batch: each process runs it whole.)
+    const bool sliced = world > 1 && st.kind != "clip";
+    const int64_t parts = (sliced ? world : 1) * st.accumulate;
+    if (st.batch % parts != 0)
+      throw_error(ErrorKind::invalid_input,
+                  "stage " + st.name + ": its batch of " + std::to_string(st.batch) +
+                      " does not divide over " + std::to_string(sliced ? world : 1) +
+                      " processes x " + std::to_string(st.accumulate) + " micro-batches");
     data::BatchSampler sampler(int64_t(pool.size()), r.seed, uint64_t(s) + 1);
     const WarmupCosine schedule{st.lr, st.min_lr, st.warmup, st.steps};
     const int64_t n_trainable = [&] {
@@ -303,16 +380,48 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     for (; step < st.steps; ++step, ++global) {
       std::vector<const data::Example*> batch;
       for (int64_t i : sampler.batch(step, st.batch)) batch.push_back(pool[size_t(i)]);
+      // This process's micro-batches: the global batch's parts rank·K .. rank·K + K - 1.
+      std::vector<std::vector<const data::Example*>> micro;
+      const int64_t per = st.batch / parts;
+      for (int64_t a = 0; a < st.accumulate; ++a) {
+        const int64_t first = ((sliced ? rank : 0) * st.accumulate + a) * per;
+        micro.emplace_back(batch.begin() + first, batch.begin() + first + per);
+      }
+      // The loss is a mean over the global batch's answer tokens: each micro-batch's mean is
+      // weighted by its share, so the summed gradients are those of the whole batch.
+      std::vector<int64_t> targets;
+      double total_targets = 0;
+      for (const auto& mb : micro) {
+        targets.push_back(count_targets(st, *tok, mb));
+        total_targets += double(targets.back());
+      }
+      if (sliced) comm->allreduce_sum(&total_targets, 1);
       adam.zero_grad();
-      int64_t tokens = 0;
-      double flops = 0;
-      Tensor loss = batch_loss(model, st, *tok, batch, tokens, flops);
-      autograd::backward(loss);
+      std::optional<GradSum> sum;
+      if (parts > 1) sum.emplace(adam.params());
+      double sums[3] = {0, 0, 0};  // loss, tokens, flops
+      for (size_t a = 0; a < micro.size(); ++a) {
+        int64_t tokens = 0;
+        double flops = 0;
+        Tensor loss = batch_loss(model, st, *tok, micro[a], tokens, flops);
+        if (parts > 1) loss = ops::scale(loss, float(double(targets[a]) / total_targets));
+        autograd::backward(loss);
+        if (sum) sum->add_and_clear();
+        sums[0] += loss.item();
+        sums[1] += double(tokens);
+        sums[2] += flops;
+      }
+      if (sliced) {
+        sum->allreduce(*comm);
+        comm->allreduce_sum(sums, 3);
+      }
+      if (sum) sum->store();
+      const double step_loss = sums[0], tokens = sums[1], flops = sums[2];
       clip_grad_norm(adam.params(), st.clip_grad);
       const float lr = schedule.at(step);
       adam.step(lr);
-      window_loss += loss.item();
-      window_tokens += double(tokens);
+      window_loss += step_loss;
+      window_tokens += tokens;
       window_flops += flops;
       const int64_t done = step + 1;
       if (done % r.log_every == 0 || done == st.steps) {
@@ -330,9 +439,9 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                                   {"flops", window_flops},
                                   {"parameters", model.parameter_count()},
                                   {"trainable", n_trainable}};
-        metrics << m.dump() << "\n" << std::flush;
+        if (writer) metrics << m.dump() << "\n" << std::flush;
         points.push_back({int(s), global + 1, mean_loss});
-        if (opt.progress && (isatty(2) || done == st.steps)) {
+        if (writer && opt.progress && (isatty(2) || done == st.steps)) {
           const double elapsed = std::chrono::duration<double>(now - stage_start).count();
           const double left = elapsed / double(done - first_step) * double(st.steps - done);
           std::fprintf(stderr, "%s[%s] step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s   ",
@@ -343,7 +452,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
         window_loss = window_tokens = window_flops = 0;
         window_start = now;
       }
-      if (done % r.checkpoint_every == 0 || done == st.steps) {
+      if (writer && (done % r.checkpoint_every == 0 || done == st.steps)) {
         nlohmann::json state = {{"stage", s},
                                 {"stage_name", st.name},
                                 {"step", done},
@@ -357,7 +466,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       if (opt.stop_after && opt.stop_after(s, done)) return;
     }
     // The next stage starts from this one's end: a resume there begins at its step 0.
-    if (s + 1 < int64_t(r.stages.size())) {
+    if (writer && s + 1 < int64_t(r.stages.size())) {
       nlohmann::json state = {{"stage", s + 1},
                               {"stage_name", r.stages[size_t(s + 1)].name},
                               {"step", 0},
@@ -368,6 +477,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       prune_checkpoints(dir, int(r.keep_checkpoints));
     }
   }
+  if (!writer) return;
   fs::create_directories(fs::path(dir) / "export");
   models::export_mmproj(model, (fs::path(dir) / "export" / "mmproj.gguf").string(), GgmlType::f16);
   models::export_language_model(model, *tok_file,

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "train/comm.h"
 #include "train/recipe.h"
 
 namespace anymal::train {
@@ -27,6 +28,11 @@ struct TrainOptions {
   // Called after every step with (stage index, steps done in it); returning true stops the
   // run there without saving, as a kill would (tests of resume).
   std::function<bool(int64_t, int64_t)> stop_after;
+  // Data parallel across the processes of `comm` (null: this process alone): each takes its
+  // slice of every global batch (which must divide evenly; contrastive stages run whole on
+  // every process), gradients are summed with the loss weighted by each slice's share of
+  // answer tokens, so the update is the global batch's; rank 0 writes the run directory.
+  Comm* comm = nullptr;
 };
 
 void run_recipe(const RecipeConfig& recipe, const std::string& run_dir, const TrainOptions& opt);

@@ -1,0 +1,111 @@
+#include "train/comm.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/error.h"
+
+#ifdef ANYMAL_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace anymal::train {
+
+namespace {
+
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+std::string hostname() {
+  char h[256] = {};
+  ::gethostname(h, sizeof h - 1);
+  return h;
+}
+
+}  // namespace
+
+std::unique_ptr<Comm> Comm::single() {
+  std::unique_ptr<Comm> c(new Comm());
+  c->host_ = hostname();
+  return c;
+}
+
+std::unique_ptr<Comm> Comm::world() {
+  if (!launched_by_mpi()) return single();
+#ifdef ANYMAL_HAVE_MPI
+  std::unique_ptr<Comm> c(new Comm());
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  c->mpi_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &c->rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &c->size_);
+  c->host_ = hostname();
+  return c;
+#else
+  throw_error(ErrorKind::unsupported,
+              "started by an MPI launcher, but this build has no MPI (install libopenmpi-dev "
+              "and rebuild)");
+#endif
+}
+
+Comm::~Comm() {
+#ifdef ANYMAL_HAVE_MPI
+  if (mpi_) MPI_Finalize();
+#endif
+}
+
+namespace {
+
+template <class T>
+void chunked(T* data, int64_t n, void (*reduce)(T*, int)) {
+  for (int64_t done = 0; done < n;) {  // MPI counts are ints
+    const int count = int(std::min<int64_t>(n - done, INT_MAX / 2));
+    reduce(data + done, count);
+    done += count;
+  }
+}
+
+}  // namespace
+
+void Comm::allreduce_sum(float* data, int64_t n) {
+  if (!mpi_ || size_ == 1) return;
+#ifdef ANYMAL_HAVE_MPI
+  chunked<float>(data, n, [](float* d, int c) {
+    MPI_Allreduce(MPI_IN_PLACE, d, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  });
+#endif
+}
+
+void Comm::allreduce_sum(double* data, int64_t n) {
+  if (!mpi_ || size_ == 1) return;
+#ifdef ANYMAL_HAVE_MPI
+  chunked<double>(data, n, [](double* d, int c) {
+    MPI_Allreduce(MPI_IN_PLACE, d, c, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  });
+#endif
+}
+
+void Comm::barrier() {
+#ifdef ANYMAL_HAVE_MPI
+  if (mpi_) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+void Comm::abort(int code, const std::string& message) {
+  std::fprintf(stderr, "error: rank %d of %d (%s): %s\n", rank_, size_, host_.c_str(),
+               message.c_str());
+  std::fflush(stderr);
+#ifdef ANYMAL_HAVE_MPI
+  if (mpi_) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::_Exit(code);
+}
+
+}  // namespace anymal::train

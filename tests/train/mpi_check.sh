@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Data-parallel training through mpirun on one machine: a tiny recipe (text pretraining, then
+# instruction tuning of projector, ViT and LoRA) trained by `mpirun -np 2`, each process taking
+# half of every batch, ends with the same checkpoint and exports, byte for byte, as one process
+# that takes each batch in two micro-batches (accumulate 2), and with the loss curve of one
+# process taking whole batches; the run directory is written once; a batch that does not
+# divide over the processes is a clear error on every rank, not a hang.
+# Usage: mpi_check.sh ANYMAL_BINARY
+set -euo pipefail
+anymal=$1
+command -v mpirun > /dev/null || { echo "FAIL: mpirun not found (scripts/install-deps.sh installs openmpi-bin)"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
+mpi=(mpirun -np 2 --oversubscribe --bind-to none --mca btl self,vader)
+
+"$anymal" data synth --out "$tmp/data" --n 200 --seed 1 --split train --size 80 > /dev/null
+cat > "$tmp/recipe.json" << 'JSON'
+{"seed": 1, "data": {"train": "data/train.jsonl"}, "tokenizer": {"vocab_size": 300},
+ "model": {"lm": {"dim": 32, "n_layer": 2, "n_head": 4, "n_kv_head": 2, "ff": 64, "ctx": 96},
+           "vit": {"image_size": 32, "patch": 8, "dim": 24, "n_layer": 1, "n_head": 2, "ff": 48}},
+ "checkpoint": {"every": 5, "keep": 10}, "log_every": 5,
+ "stages": [
+   {"name": "text", "kind": "text", "steps": 10, "batch": 8, "lr": 3e-3, "train": ["lm"]},
+   {"name": "instruct", "kind": "multimodal", "steps": 10, "batch": 8, "lr": 3e-3,
+    "train": ["projector", "vit", "lora"], "lora_rank": 4}]}
+JSON
+
+# One process with each batch in two micro-batches does the same arithmetic as two processes
+# with half a batch each (g0 + g1 either way): the same bytes. The whole batch at once sums in
+# another order: the same curve within float noise.
+/usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for st in r["stages"]: st["accumulate"] = 2
+json.dump(r, open(sys.argv[2], "w"))' "$tmp/recipe.json" "$tmp/accumulate.json"
+"$anymal" --threads 1 train "$tmp/accumulate.json" --out "$tmp/one" --quiet 2> "$tmp/one.log" ||
+  fail "one process, accumulate 2: $(cat "$tmp/one.log")"
+"${mpi[@]}" "$anymal" --threads 1 train "$tmp/recipe.json" --out "$tmp/two" --quiet \
+  > "$tmp/two.log" 2>&1 || fail "mpirun -np 2: $(cat "$tmp/two.log")"
+grep -q "rank 1 of 2" "$tmp/two.log" || fail "no second rank: $(cat "$tmp/two.log")"
+[ "$(grep -c '"stage":1' "$tmp/two/metrics.jsonl")" -eq 2 ] || fail "metrics written more than once"
+last=$(basename "$(ls "$tmp/one"/ckpt-*.gguf | tail -1)")
+for f in "$last" export/model.gguf export/mmproj.gguf; do
+  cmp -s "$tmp/one/$f" "$tmp/two/$f" || fail "$f: mpirun -np 2 differs from one process accumulating 2"
+done
+echo "mpirun -np 2 = one process accumulating 2 micro-batches, byte for byte ($last, exports)"
+
+# Resumed across world sizes: -np 2's checkpoint at instruct step 5 finished by one process,
+# and one process's finished by -np 2: the same bytes as the uninterrupted runs.
+resume_from() {  # resume_from SRC DST: DST holds SRC's run up to ckpt-001-00000005
+  mkdir -p "$2"
+  cp "$1"/tokenizer.gguf "$1"/metrics.jsonl "$1"/ckpt-001-00000005.gguf "$2"/
+}
+resume_from "$tmp/two" "$tmp/two_then_one"
+"$anymal" --threads 1 train "$tmp/accumulate.json" --out "$tmp/two_then_one" --resume --quiet \
+  2> "$tmp/r1.log" || fail "resume with one process: $(cat "$tmp/r1.log")"
+resume_from "$tmp/one" "$tmp/one_then_two"
+"${mpi[@]}" "$anymal" --threads 1 train "$tmp/recipe.json" --out "$tmp/one_then_two" --resume \
+  --quiet > "$tmp/r2.log" 2>&1 || fail "resume with mpirun -np 2: $(cat "$tmp/r2.log")"
+for d in two_then_one one_then_two; do
+  cmp -s "$tmp/one/$last" "$tmp/$d/$last" || fail "$d: the resumed run ended elsewhere"
+  cmp -s "$tmp/one/metrics.jsonl" "$tmp/$d/metrics.jsonl" 2> /dev/null ||
+    diff <(cut -d, -f3 "$tmp/one/metrics.jsonl") <(cut -d, -f3 "$tmp/$d/metrics.jsonl") > /dev/null ||
+    fail "$d: another loss curve"
+done
+echo "resumed from 2 processes with 1 and from 1 with 2: the same bytes"
+"$anymal" --threads 1 train "$tmp/recipe.json" --out "$tmp/whole" --quiet 2> "$tmp/whole.log" ||
+  fail "one process: $(cat "$tmp/whole.log")"
+/usr/bin/python3 - "$tmp/whole" "$tmp/two" << 'PY'
+import json, sys
+la = [json.loads(l)["loss"] for l in open(sys.argv[1] + "/metrics.jsonl")]
+lb = [json.loads(l)["loss"] for l in open(sys.argv[2] + "/metrics.jsonl")]
+worst = max(abs(x - y) / abs(x) for x, y in zip(la, lb))
+print(f"whole batch vs two processes: loss curves within {worst:.1e} relative over {len(la)} points")
+assert len(la) == len(lb) and worst < 1e-3, (la, lb)
+PY
+
+# A batch of 8 over 3 processes: every rank says so, the job ends.
+status=0
+timeout 60 mpirun -np 3 --oversubscribe --bind-to none "$anymal" --threads 1 train \
+  "$tmp/recipe.json" --out "$tmp/three" --quiet > "$tmp/three.log" 2>&1 || status=$?
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "3 processes: status $status (124: a hang)"
+[ "$(grep -c "does not divide over 3 processes" "$tmp/three.log")" -ge 1 ] ||
+  fail "$(cat "$tmp/three.log")"
+grep -q "error: rank [0-2] of 3" "$tmp/three.log" || fail "no rank named: $(cat "$tmp/three.log")"
+echo "mpirun -np 2 equals one process; a batch that does not divide is a clear error"
