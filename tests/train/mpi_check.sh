@@ -4,7 +4,8 @@
 # half of every batch, ends with the same checkpoint and exports, byte for byte, as one process
 # that takes each batch in two micro-batches (accumulate 2), and with the loss curve of one
 # process taking whole batches; the run directory is written once; a batch that does not
-# divide over the processes is a clear error on every rank, not a hang.
+# divide over the processes is a clear error on every rank, not a hang; a rank killed with
+# SIGKILL ends the job within seconds naming it, and --resume finishes on the same bytes.
 # Usage: mpi_check.sh ANYMAL_BINARY
 set -euo pipefail
 anymal=$1
@@ -76,6 +77,41 @@ worst = max(abs(x - y) / abs(x) for x, y in zip(la, lb))
 print(f"whole batch vs two processes: loss curves within {worst:.1e} relative over {len(la)} points")
 assert len(la) == len(lb) and worst < 1e-3, (la, lb)
 PY
+
+# A rank killed with SIGKILL mid-run: the job ends promptly, naming it; --resume finishes with
+# the bytes of an uninterrupted run.
+/usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["stages"][1]["steps"] = 200
+json.dump(r, open(sys.argv[2], "w"))' "$tmp/recipe.json" "$tmp/long.json"
+"${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/long" --quiet \
+  > "$tmp/long.log" 2>&1 || fail "uninterrupted long run: $(cat "$tmp/long.log")"
+"${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/killed" --quiet \
+  > "$tmp/killed.log" 2>&1 &
+job=$!
+for _ in $(seq 300); do
+  sleep 0.1
+  ls "$tmp/killed"/ckpt-001-*.gguf > /dev/null 2>&1 && break
+done
+victim=""
+for pid in $(pgrep -f "train $tmp/long.json --out $tmp/killed"); do
+  tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$pid
+done
+[ -n "$victim" ] || fail "rank 1 not found (the run ended before the kill?)"
+killed_at=$(date +%s)
+kill -9 "$victim"
+status=0
+wait "$job" || status=$?
+took=$(( $(date +%s) - killed_at ))
+[ "$status" -ne 0 ] || fail "the job survived losing a rank"
+[ "$took" -le 60 ] || fail "the job took $took s to stop"
+grep -qi "rank 1" "$tmp/killed.log" || fail "the rank is not named: $(cat "$tmp/killed.log")"
+"${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/killed" --resume --quiet \
+  > "$tmp/resumed.log" 2>&1 || fail "--resume after the kill: $(cat "$tmp/resumed.log")"
+final=$(basename "$(ls "$tmp/long"/ckpt-*.gguf | tail -1)")
+cmp -s "$tmp/long/$final" "$tmp/killed/$final" || fail "the resumed run ended elsewhere"
+echo "rank 1 killed: the job stopped in $took s naming it; --resume ended on the same bytes"
 
 # A batch of 8 over 3 processes: every rank says so, the job ends.
 status=0
