@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   add(cli::add_chat_command);
   add(cli::add_serve_command);
   add(cli::add_sweep_command);
+  add(cli::add_doctor_command);
 
   try {
     app.parse(argc, argv);

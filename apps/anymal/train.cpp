@@ -7,7 +7,9 @@
 
 #include "commands.h"
 #include "core/log.h"
+#include "core/thread_pool.h"
 #include "train/comm.h"
+#include "train/job_check.h"
 #include "train/recipe.h"
 #include "train/trainer.h"
 
@@ -32,8 +34,12 @@ Runner add_train_command(CLI::App& app, const GlobalOptions&) {
       opt.resume = a->resume;
       opt.progress = !a->quiet;
       opt.comm = comm.get();
-      if (comm->distributed())
+      if (comm->distributed()) {
         log_info("rank %d of %d on %s", comm->rank(), comm->size(), comm->host().c_str());
+        // Ranks with another binary or other libraries are refused before anything runs.
+        train::require_same_build(
+            train::gather_ranks(*comm, current_thread_pool() ? current_thread_pool()->size() : 1));
+      }
       train::run_recipe(recipe, a->out, opt);
     } catch (const std::exception& e) {
       if (comm->distributed()) comm->abort(2, e.what());  // never leave the others waiting

@@ -98,6 +98,40 @@ void Comm::barrier() {
 #endif
 }
 
+std::vector<std::string> Comm::allgather(const std::string& mine) {
+  if (!mpi_ || size_ == 1) return {mine};
+  std::vector<std::string> out;
+#ifdef ANYMAL_HAVE_MPI
+  int n = int(mine.size());
+  std::vector<int> sizes(static_cast<size_t>(size_)), offsets(static_cast<size_t>(size_));
+  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  int total = 0;
+  for (int r = 0; r < size_; ++r) {
+    offsets[size_t(r)] = total;
+    total += sizes[size_t(r)];
+  }
+  std::string all(size_t(total), '\0');
+  MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR,
+                 MPI_COMM_WORLD);
+  for (int r = 0; r < size_; ++r)
+    out.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(sizes[size_t(r)])));
+#endif
+  return out;
+}
+
+std::string Comm::library_version() const {
+#ifdef ANYMAL_HAVE_MPI
+  if (mpi_) {
+    char v[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+    int n = 0;
+    MPI_Get_library_version(v, &n);
+    std::string s(v, size_t(n));
+    return s.substr(0, s.find_first_of(",\n"));
+  }
+#endif
+  return "";
+}
+
 void Comm::abort(int code, const std::string& message) {
   std::fprintf(stderr, "error: rank %d of %d (%s): %s\n", rank_, size_, host_.c_str(),
                message.c_str());

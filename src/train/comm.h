@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace anymal::train {
 
@@ -32,6 +33,10 @@ class Comm {
   void allreduce_sum(float* data, int64_t n);
   void allreduce_sum(double* data, int64_t n);
   void barrier();
+  // Every process's string, in rank order, on every process.
+  std::vector<std::string> allgather(const std::string& mine);
+  // The MPI library's own version line ("" for a world of one).
+  std::string library_version() const;
   [[noreturn]] void abort(int code, const std::string& message);
 
  private:

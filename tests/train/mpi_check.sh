@@ -5,7 +5,8 @@
 # that takes each batch in two micro-batches (accumulate 2), and with the loss curve of one
 # process taking whole batches; the run directory is written once; a batch that does not
 # divide over the processes is a clear error on every rank, not a hang; a rank killed with
-# SIGKILL ends the job within seconds naming it, and --resume finishes on the same bytes.
+# SIGKILL ends the job within seconds naming it, and --resume finishes on the same bytes;
+# `anymal doctor` reports the ranks, and a rank running another binary is refused at start.
 # Usage: mpi_check.sh ANYMAL_BINARY
 set -euo pipefail
 anymal=$1
@@ -112,6 +113,26 @@ grep -qi "rank 1" "$tmp/killed.log" || fail "the rank is not named: $(cat "$tmp/
 final=$(basename "$(ls "$tmp/long"/ckpt-*.gguf | tail -1)")
 cmp -s "$tmp/long/$final" "$tmp/killed/$final" || fail "the resumed run ended elsewhere"
 echo "rank 1 killed: the job stopped in $took s naming it; --resume ended on the same bytes"
+
+# anymal doctor: every rank's host, threads, binary and libraries, a bandwidth figure; a rank
+# running another binary (a copy with one byte more) is refused, by doctor and by train.
+"${mpi[@]}" "$anymal" --threads 1 doctor --mb 1 > "$tmp/doctor.log" 2>&1 || fail "$(cat "$tmp/doctor.log")"
+[ "$(grep -cE '^ +[01]  ' "$tmp/doctor.log")" -eq 2 ] || fail "doctor rows: $(cat "$tmp/doctor.log")"
+grep -q "all-reduce of 1 MiB over 2 ranks: .* GB/s" "$tmp/doctor.log" || fail "no bandwidth figure"
+grep -q "all 2 ranks run the same build" "$tmp/doctor.log" || fail "$(cat "$tmp/doctor.log")"
+cp "$anymal" "$tmp/other-anymal" && printf 'x' >> "$tmp/other-anymal"
+mpmd=(mpirun --oversubscribe --bind-to none --mca btl self,vader)
+for cmd in "doctor --mb 1" "train $tmp/recipe.json --out $tmp/mixed --quiet"; do
+  status=0
+  # shellcheck disable=SC2086
+  timeout 60 "${mpmd[@]}" -np 1 "$anymal" --threads 1 $cmd : -np 1 "$tmp/other-anymal" \
+    --threads 1 $cmd > "$tmp/mixed.log" 2>&1 || status=$?
+  [ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "$cmd with two binaries: status $status"
+  grep -q "rank 1 on .* runs a different anymal binary" "$tmp/mixed.log" ||
+    fail "$cmd: $(cat "$tmp/mixed.log")"
+done
+[ ! -e "$tmp/mixed/tokenizer.gguf" ] || fail "train started despite the mismatch"
+echo "doctor: 2 ranks, bandwidth, same build; a different binary refused by doctor and train"
 
 # A batch of 8 over 3 processes: every rank says so, the job ends.
 status=0
