@@ -61,34 +61,35 @@ Comm::~Comm() {
 #endif
 }
 
+#ifdef ANYMAL_HAVE_MPI
 namespace {
 
+// In-place MPI_SUM in chunks (MPI counts are ints).
 template <class T>
-void chunked(T* data, int64_t n, void (*reduce)(T*, int)) {
-  for (int64_t done = 0; done < n;) {  // MPI counts are ints
+void allreduce_in_chunks(T* data, int64_t n, MPI_Datatype type) {
+  for (int64_t done = 0; done < n;) {
     const int count = int(std::min<int64_t>(n - done, INT_MAX / 2));
-    reduce(data + done, count);
+    MPI_Allreduce(MPI_IN_PLACE, data + done, count, type, MPI_SUM, MPI_COMM_WORLD);
     done += count;
   }
 }
 
 }  // namespace
+#endif
 
 void Comm::allreduce_sum(float* data, int64_t n) {
-  if (!mpi_ || size_ == 1) return;
 #ifdef ANYMAL_HAVE_MPI
-  chunked<float>(data, n, [](float* d, int c) {
-    MPI_Allreduce(MPI_IN_PLACE, d, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-  });
+  if (mpi_ && size_ > 1) allreduce_in_chunks(data, n, MPI_FLOAT);
+#else
+  (void)data, (void)n;
 #endif
 }
 
 void Comm::allreduce_sum(double* data, int64_t n) {
-  if (!mpi_ || size_ == 1) return;
 #ifdef ANYMAL_HAVE_MPI
-  chunked<double>(data, n, [](double* d, int c) {
-    MPI_Allreduce(MPI_IN_PLACE, d, c, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  });
+  if (mpi_ && size_ > 1) allreduce_in_chunks(data, n, MPI_DOUBLE);
+#else
+  (void)data, (void)n;
 #endif
 }
 

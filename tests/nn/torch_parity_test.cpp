@@ -32,18 +32,26 @@ Tensor positions(int64_t n) {
   return Tensor::from_ints(p, Shape{n});
 }
 
+// Compares a forward output, the gradients of `inputs` (fixture names) and of the named
+// parameters with the fixture's, after backward from its "dout".
+void check_against(const nn::Module& m, testkit::Fixture& fx, Tensor out,
+                   const std::vector<std::pair<std::string, Tensor>>& inputs,
+                   const std::vector<std::pair<std::string, std::string>>& names) {
+  EXPECT_LE(relative_error(out, fx.at("out")), kTol) << "output";
+  autograd::backward(out, fx.at("dout"));
+  for (const auto& [name, t] : inputs)
+    EXPECT_LE(relative_error(t.grad(), fx.at("grad." + name)), kTol) << "grad." << name;
+  for (auto& [ours, theirs] : names)
+    EXPECT_LE(relative_error(m.parameter(ours).grad(), fx.at("grad." + theirs)), kTol)
+        << "grad of " << ours << " (" << theirs << ")";
+}
+
 // Runs the block on fixture inputs and compares output and all gradients.
 void check_block(nn::TransformerBlock& block, testkit::Fixture& fx,
                  const std::vector<std::pair<std::string, std::string>>& names) {
   for (auto& [ours, theirs] : names) block.load_parameter(ours, fx.at(theirs));
   Tensor x = fx.at("x").set_requires_grad();
-  Tensor out = block.forward(x, positions(x.dim(1)));
-  EXPECT_LE(relative_error(out, fx.at("out")), kTol) << "output";
-  autograd::backward(out, fx.at("dout"));
-  EXPECT_LE(relative_error(x.grad(), fx.at("grad.x")), kTol) << "grad.x";
-  for (auto& [ours, theirs] : names)
-    EXPECT_LE(relative_error(block.parameter(ours).grad(), fx.at("grad." + theirs)), kTol)
-        << "grad of " << ours << " (" << theirs << ")";
+  check_against(block, fx, block.forward(x, positions(x.dim(1))), {{"x", x}}, names);
 }
 
 }  // namespace
@@ -121,14 +129,7 @@ TEST_F(TorchParity, GatedCrossAttentionBlock) {
   for (auto& [ours, theirs] : names) block.load_parameter(ours, fx.at(theirs));
   Tensor x = fx.at("x").set_requires_grad();
   Tensor media = fx.at("media").set_requires_grad();
-  Tensor out = block.forward(x, media);
-  EXPECT_LE(relative_error(out, fx.at("out")), kTol) << "output";
-  autograd::backward(out, fx.at("dout"));
-  EXPECT_LE(relative_error(x.grad(), fx.at("grad.x")), kTol) << "grad.x";
-  EXPECT_LE(relative_error(media.grad(), fx.at("grad.media")), kTol) << "grad.media";
-  for (auto& [ours, theirs] : names)
-    EXPECT_LE(relative_error(block.parameter(ours).grad(), fx.at("grad." + theirs)), kTol)
-        << "grad of " << ours << " (" << theirs << ")";
+  check_against(block, fx, block.forward(x, media), {{"x", x}, {"media", media}}, names);
 }
 
 TEST_F(TorchParity, CrossEntropyWithIgnoreIndex) {
