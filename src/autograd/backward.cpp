@@ -39,7 +39,7 @@ Tensor accumulate(const Tensor& acc, const Tensor& g) {
 
 }  // namespace
 
-void backward(const Tensor& root, const Tensor& grad) {
+void backward(const Tensor& root, const Tensor& grad, const LeafDone& leaf_done) {
   if (!root.defined()) throw_error(ErrorKind::invalid_input, "backward: undefined tensor");
   if (!root.requires_grad())
     throw_error(ErrorKind::invalid_input, "backward: " + root.str() + " does not require grad");
@@ -63,12 +63,37 @@ void backward(const Tensor& root, const Tensor& grad) {
   };
   if (!root.impl()->grad_fn) {  // the root is itself a leaf
     add_leaf_grad(root.impl(), seed);
+    if (leaf_done) leaf_done(root.impl());
     return;
   }
+  const std::vector<TensorImpl*> order = topo_order(root.impl());
+  // The leaves whose last op is order[i] are complete once it has run.
+  std::vector<std::vector<TensorImpl*>> complete_after;
+  if (leaf_done) {
+    std::unordered_map<TensorImpl*, size_t> last;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Node& fn = *order[i]->grad_fn;
+      for (size_t k = 0; k < fn.inputs.size(); ++k)
+        if (fn.needs[k] && fn.inputs[k].defined() && !fn.inputs[k].impl()->grad_fn &&
+            fn.inputs[k].impl()->requires_grad)
+          last[fn.inputs[k].impl()] = i;
+    }
+    complete_after.resize(order.size());
+    for (const auto& [leaf, i] : last) complete_after[i].push_back(leaf);
+  }
+  auto report = [&](size_t i) {
+    if (leaf_done)
+      for (TensorImpl* leaf : complete_after[i])
+        if (leaf->grad) leaf_done(leaf);
+  };
   std::unordered_map<TensorImpl*, Tensor> grads{{root.impl(), seed}};
-  for (TensorImpl* node : topo_order(root.impl())) {
+  for (size_t at = 0; at < order.size(); ++at) {
+    TensorImpl* node = order[at];
     auto it = grads.find(node);
-    if (it == grads.end()) continue;  // nothing flowed here
+    if (it == grads.end()) {  // nothing flowed here
+      report(at);
+      continue;
+    }
     Tensor g = it->second;
     grads.erase(it);
     Node& fn = *node->grad_fn;
@@ -87,6 +112,7 @@ void backward(const Tensor& root, const Tensor& grad) {
         add_leaf_grad(in.impl(), in_grads[i]);
       }
     }
+    report(at);
   }
 }
 

@@ -6,12 +6,17 @@
 // f32. Runs under NoGrad: the backward pass records nothing.
 #pragma once
 
+#include <functional>
+
 #include "core/autograd_node.h"
 #include "core/tensor.h"
 
 namespace anymal::autograd {
 
-// `grad` defaults to 1 and then `root` must have one element.
-void backward(const Tensor& root, const Tensor& grad = Tensor());
+// `grad` defaults to 1 and then `root` must have one element. leaf_done, when given, is called
+// for each leaf as soon as its gradient for this pass is complete (no op left to add to it),
+// so a data-parallel trainer can start reducing it while the rest of the pass runs.
+using LeafDone = std::function<void(TensorImpl* leaf)>;
+void backward(const Tensor& root, const Tensor& grad = Tensor(), const LeafDone& leaf_done = {});
 
 }  // namespace anymal::autograd

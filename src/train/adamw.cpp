@@ -18,31 +18,36 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions opt) : params_(std::move(p
   }
 }
 
+AdamWStep AdamWStep::at(const AdamWOptions& opt, float lr, int64_t step) {
+  const double bc1 = 1.0 - std::pow(double(opt.beta1), double(step));
+  const double bc2 = 1.0 - std::pow(double(opt.beta2), double(step));
+  return {
+      float(lr / bc1), float(std::sqrt(bc2)), 1.0f - lr * opt.weight_decay, opt.beta1, opt.beta2,
+      opt.eps};
+}
+
+void adamw_update(float* p, float* m, float* v, const float* g, int64_t n, const AdamWStep& k) {
+  parallel_for(n, 1 << 14, [&](int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; ++j) {
+      p[j] *= k.decay;
+      m[j] = k.b1 * m[j] + (1 - k.b1) * g[j];
+      v[j] = k.b2 * v[j] + (1 - k.b2) * g[j] * g[j];
+      p[j] -= k.step_size * m[j] / (std::sqrt(v[j]) / k.bc2_sqrt + k.eps);
+    }
+  });
+}
+
 void AdamW::step(float lr) {
   if (lr < 0) lr = opt_.lr;
   ++step_;
-  const double bc1 = 1.0 - std::pow(double(opt_.beta1), double(step_));
-  const double bc2 = 1.0 - std::pow(double(opt_.beta2), double(step_));
-  const float step_size = float(lr / bc1), bc2_sqrt = float(std::sqrt(bc2));
-  const float decay = 1.0f - lr * opt_.weight_decay, b1 = opt_.beta1, b2 = opt_.beta2,
-              eps = opt_.eps;
+  const AdamWStep k = AdamWStep::at(opt_, lr, step_);
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
     if (g.dtype() != DType::f32 || !g.is_contiguous() || g.shape() != params_[i].shape())
       throw_error(ErrorKind::internal, "AdamW: gradient " + g.str() + " for " + params_[i].str());
-    float* p = params_[i].mutable_data<float>();
-    float* m = m_[i].mutable_data<float>();
-    float* v = v_[i].mutable_data<float>();
-    const float* gd = g.data<float>();
-    parallel_for(params_[i].numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) {
-        p[j] *= decay;
-        m[j] = b1 * m[j] + (1 - b1) * gd[j];
-        v[j] = b2 * v[j] + (1 - b2) * gd[j] * gd[j];
-        p[j] -= step_size * m[j] / (std::sqrt(v[j]) / bc2_sqrt + eps);
-      }
-    });
+    adamw_update(params_[i].mutable_data<float>(), m_[i].mutable_data<float>(),
+                 v_[i].mutable_data<float>(), g.data<float>(), params_[i].numel(), k);
   }
 }
 

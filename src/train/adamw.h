@@ -18,6 +18,15 @@ struct AdamWOptions {
   float weight_decay = 0.01f;
 };
 
+// One step's constants (lr, bias corrections) and the element update: shared by AdamW and the
+// sharded optimizer, so that both compute the same bits.
+struct AdamWStep {
+  float step_size, bc2_sqrt, decay, b1, b2, eps;
+  static AdamWStep at(const AdamWOptions& opt, float lr, int64_t step);
+};
+// p, m, v updated in place from the gradient g (n elements; threaded).
+void adamw_update(float* p, float* m, float* v, const float* g, int64_t n, const AdamWStep& k);
+
 class AdamW {
  public:
   AdamW(std::vector<Tensor> params, AdamWOptions opt);
@@ -27,6 +36,7 @@ class AdamW {
   void step(float lr = -1.0f);
   void zero_grad();
   int64_t steps() const { return step_; }
+  const AdamWOptions& options() const { return opt_; }
 
   // State for checkpoints: first and second moments per parameter, and the step count.
   const std::vector<Tensor>& first_moments() const { return m_; }

@@ -38,11 +38,12 @@ void copy_into(const GgufFile& f, const std::string& name, const Tensor& dst) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const AdamW* opt,
-                     const nlohmann::json& state) {
+                     const nlohmann::json& state, const std::set<std::string>& skip) {
   GgufWriter w;
   w.set_string("general.architecture", "anymal-checkpoint");
   w.set_string(kStateKey, state.dump());
-  for (const auto& [name, t] : model.named_parameters()) w.add_tensor(name, t);
+  for (const auto& [name, t] : model.named_parameters())
+    if (!skip.count(name)) w.add_tensor(name, t);
   if (opt) {
     const auto names = names_by_address(model);
     w.set_u64("anymal.optimizer.steps", uint64_t(opt->steps()));
@@ -70,17 +71,146 @@ nlohmann::json load_checkpoint(const std::string& path, nn::Module& model, AdamW
   auto f = GgufFile::open(path);
   if (f->get_string("general.architecture", "") != "anymal-checkpoint")
     throw_error(ErrorKind::invalid_input, path + " is not an anymal training checkpoint");
-  for (const auto& [name, t] : model.named_parameters()) copy_into(*f, name, t);
+  const nlohmann::json state = read_checkpoint_state(path);
+  const bool sharded = state.contains("shards");
+  if (sharded) check_shards(path);
+  // One parameter's values: from the manifest, else (sharded) from the shards.
+  auto load = [&](const std::string& what, const std::string& name, const Tensor& dst) {
+    const std::string stored = what == "param" ? name : "opt." + what + "." + name;
+    if (!sharded || f->find_tensor(stored)) return copy_into(*f, stored, dst);
+    const std::vector<float> v = read_flat(path, what, {name}, {dst.numel()}, 0, dst.numel());
+    std::memcpy(dst.mutable_data<float>(), v.data(), v.size() * sizeof(float));
+  };
+  for (const auto& [name, t] : model.named_parameters()) load("param", name, t);
   if (opt) {
     const auto names = names_by_address(model);
     for (size_t i = 0; i < opt->params().size(); ++i) {
       const std::string& name = names.at(opt->params()[i].raw());
-      copy_into(*f, "opt.m." + name, opt->first_moments()[i]);
-      copy_into(*f, "opt.v." + name, opt->second_moments()[i]);
+      load("m", name, opt->first_moments()[i]);
+      load("v", name, opt->second_moments()[i]);
     }
-    opt->set_steps(f->get_int("anymal.optimizer.steps"));
+    opt->set_steps(sharded ? state.at("optimizer_steps").get<int64_t>()
+                           : f->get_int("anymal.optimizer.steps"));
   }
-  return read_checkpoint_state(path);
+  return state;
+}
+
+std::string shard_path(const std::string& manifest, int rank, int world) {
+  const std::string stem = manifest.substr(0, manifest.size() - 5);  // without .gguf
+  return stem + ".shard-" + std::to_string(rank) + "-of-" + std::to_string(world) + ".gguf";
+}
+
+void save_shard(const std::string& manifest, int rank, int world, int64_t begin, int64_t end,
+                const std::vector<std::pair<std::string, const float*>>& arrays) {
+  GgufWriter w;
+  w.set_string("general.architecture", "anymal-checkpoint-shard");
+  w.set_u64("anymal.shard.rank", uint64_t(rank));
+  w.set_u64("anymal.shard.world", uint64_t(world));
+  w.set_u64("anymal.shard.begin", uint64_t(begin));
+  w.set_u64("anymal.shard.end", uint64_t(end));
+  for (const auto& [what, data] : arrays)
+    w.add_tensor("shard." + what, GgmlType::f32, {std::max<int64_t>(1, end - begin)}, data,
+                 size_t(end - begin) * sizeof(float));
+  w.write(shard_path(manifest, rank, world));
+}
+
+nlohmann::json shard_manifest(const std::string& manifest, const std::vector<std::string>& names,
+                              const std::vector<int64_t>& sizes, const std::vector<int64_t>& counts,
+                              const std::string& level) {
+  nlohmann::json files = nlohmann::json::array(), params = nlohmann::json::array();
+  int64_t at = 0;
+  for (size_t r = 0; r < counts.size(); ++r) {
+    files.push_back(
+        {{"file", fs::path(shard_path(manifest, int(r), int(counts.size()))).filename().string()},
+         {"begin", at},
+         {"end", at + counts[r]}});
+    at += counts[r];
+  }
+  for (size_t i = 0; i < names.size(); ++i) params.push_back({names[i], sizes[i]});
+  return {{"level", level}, {"files", files}, {"params", params}};
+}
+
+namespace {
+
+// A shard file named by a manifest, opened and checked against it.
+std::shared_ptr<GgufFile> open_shard(const std::string& checkpoint, const nlohmann::json& entry,
+                                     size_t rank, size_t world) {
+  const std::string path =
+      (fs::path(checkpoint).parent_path() / entry.at("file").get<std::string>()).string();
+  const std::string which = "shard " + std::to_string(rank) + " of " + std::to_string(world);
+  if (!fs::exists(path))
+    throw_error(ErrorKind::invalid_input,
+                checkpoint + " names " + which + ", " + path +
+                    ", which is missing: the checkpoint is incomplete (restore the file, or "
+                    "remove this checkpoint to resume from the one before)");
+  auto f = GgufFile::open(path);
+  if (f->get_string("general.architecture", "") != "anymal-checkpoint-shard" ||
+      f->get_int("anymal.shard.begin", -1) != entry.at("begin").get<int64_t>() ||
+      f->get_int("anymal.shard.end", -1) != entry.at("end").get<int64_t>())
+    throw_error(ErrorKind::invalid_input,
+                path + " is not " + which + " of " + checkpoint + " (another run's shard?)");
+  return f;
+}
+
+}  // namespace
+
+void check_shards(const std::string& checkpoint) {
+  const nlohmann::json state = read_checkpoint_state(checkpoint);
+  if (!state.contains("shards")) return;
+  const auto& files = state["shards"].at("files");
+  for (size_t r = 0; r < files.size(); ++r) open_shard(checkpoint, files[r], r, files.size());
+}
+
+std::vector<float> read_flat(const std::string& checkpoint, const std::string& what,
+                             const std::vector<std::string>& names,
+                             const std::vector<int64_t>& sizes, int64_t begin, int64_t end) {
+  auto f = GgufFile::open(checkpoint);
+  const nlohmann::json state = read_checkpoint_state(checkpoint);
+  const nlohmann::json* shards = state.contains("shards") ? &state["shards"] : nullptr;
+  std::map<std::string, std::pair<int64_t, int64_t>> stored;  // name -> (flat offset, size)
+  if (shards) {
+    int64_t at = 0;
+    for (const auto& p : shards->at("params")) {
+      stored[p[0].get<std::string>()] = {at, p[1].get<int64_t>()};
+      at += p[1].get<int64_t>();
+    }
+  }
+  std::vector<std::shared_ptr<GgufFile>> opened;
+  std::vector<float> out(size_t(end - begin));
+  int64_t at = 0;
+  for (size_t i = 0; i < names.size(); at += sizes[i], ++i) {
+    const int64_t lo = std::max(begin, at), hi = std::min(end, at + sizes[i]);
+    if (lo >= hi) continue;
+    float* dst = out.data() + (lo - begin);
+    const std::string whole = what == "param" ? names[i] : "opt." + what + "." + names[i];
+    if (!shards || f->find_tensor(whole)) {
+      const Tensor t = f->dequantize(whole);  // a checkpoint written whole
+      if (t.numel() != sizes[i])
+        throw_error(ErrorKind::invalid_input, checkpoint + ": " + whole + " has " +
+                                                  std::to_string(t.numel()) + " elements, not " +
+                                                  std::to_string(sizes[i]));
+      std::copy(t.data<float>() + (lo - at), t.data<float>() + (hi - at), dst);
+      continue;
+    }
+    auto it = stored.find(names[i]);
+    if (it == stored.end() || it->second.second != sizes[i])
+      throw_error(ErrorKind::invalid_input,
+                  checkpoint + " was written while other parameters trained: its shards hold " +
+                      (it == stored.end() ? "no " : "another size of ") + names[i]);
+    // The same elements in the writer's flat vector, from the shards that hold them.
+    const int64_t src_lo = it->second.first + (lo - at), src_hi = src_lo + (hi - lo);
+    const auto& files = shards->at("files");
+    opened.resize(files.size());
+    for (size_t r = 0; r < files.size(); ++r) {
+      const int64_t b = files[r].at("begin"), e = files[r].at("end");
+      const int64_t a = std::max(src_lo, b), z = std::min(src_hi, e);
+      if (a >= z) continue;
+      if (!opened[r]) opened[r] = open_shard(checkpoint, files[r], r, files.size());
+      const Tensor t = opened[r]->tensor("shard." + what);
+      std::copy(t.data<float>() + (a - b), t.data<float>() + (z - b), dst + (a - src_lo));
+    }
+  }
+  return out;
 }
 
 std::string checkpoint_path(const std::string& dir, int64_t stage, int64_t step) {
@@ -95,7 +225,8 @@ std::vector<std::string> list_checkpoints(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string n = e.path().filename().string();
-    if (n.rfind("ckpt-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".gguf")
+    if (n.rfind("ckpt-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".gguf" &&
+        n.find(".shard-") == std::string::npos)
       out.push_back(e.path().string());
   }
   std::sort(out.begin(), out.end());  // zero-padded stage and step: lexical = chronological
@@ -104,7 +235,24 @@ std::vector<std::string> list_checkpoints(const std::string& dir) {
 
 void prune_checkpoints(const std::string& dir, int keep) {
   std::vector<std::string> all = list_checkpoints(dir);
-  for (size_t i = 0; i + size_t(std::max(keep, 1)) < all.size(); ++i) fs::remove(all[i]);
+  const size_t drop = all.size() - std::min(all.size(), size_t(std::max(keep, 1)));
+  std::set<std::string> kept;  // stems of the manifests kept
+  for (size_t i = 0; i < all.size(); ++i) {
+    const std::string stem = fs::path(all[i]).stem().string();
+    if (i < drop)
+      fs::remove(all[i]);
+    else
+      kept.insert(stem);
+  }
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    const size_t at = n.find(".shard-");
+    if (n.rfind("ckpt-", 0) == 0 && at != std::string::npos && !kept.count(n.substr(0, at)))
+      stale.push_back(e.path());
+  }
+  for (const fs::path& p : stale) fs::remove(p);
 }
 
 }  // namespace anymal::train

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,10 @@
 
 namespace anymal::train {
 
-// opt may be null (no optimizer state).
+// opt may be null (no optimizer state); parameters named in `skip` are not stored (a sharded
+// checkpoint's shards hold them).
 void save_checkpoint(const std::string& path, const nn::Module& model, const AdamW* opt,
-                     const nlohmann::json& state);
+                     const nlohmann::json& state, const std::set<std::string>& skip = {});
 
 // Reads the state document only (what a loader needs to build the model first).
 nlohmann::json read_checkpoint_state(const std::string& path);
@@ -26,10 +28,32 @@ nlohmann::json read_checkpoint_state(const std::string& path);
 // when opt is given, its moments and step count. Returns the state document.
 nlohmann::json load_checkpoint(const std::string& path, nn::Module& model, AdamW* opt);
 
-// Checkpoint files of a run directory (ckpt-SSS-NNNNNNNN.gguf), oldest first.
+// Sharded checkpoints (training with --shard): each rank writes its range of the flat vector
+// of the stage's trainable parameters (train/flat_layout.h) — the optimizer's moments "m" and
+// "v", and under ZeRO-3 the weights "param" — to its shard file; rank 0 then writes the
+// manifest at the checkpoint's own path: the model's other weights, and a state document whose
+// "shards" names the files, their ranges and the parameters. The manifest is written after
+// every shard (atomic, like all of them), so a manifest always names complete shards; a shard
+// that is missing or does not match is an error naming it.
+std::string shard_path(const std::string& manifest, int rank, int world);
+void save_shard(const std::string& manifest, int rank, int world, int64_t begin, int64_t end,
+                const std::vector<std::pair<std::string, const float*>>& arrays);
+nlohmann::json shard_manifest(const std::string& manifest, const std::vector<std::string>& names,
+                              const std::vector<int64_t>& sizes, const std::vector<int64_t>& counts,
+                              const std::string& level);
+// Throws invalid_input when a sharded checkpoint's shard files are missing or do not match.
+void check_shards(const std::string& checkpoint);
+// Elements [begin, end) of "param", "m" or "v" over the flat vector of the parameters `names`
+// (`sizes` elements each, in order), from a sharded or a whole checkpoint: how a run resumes
+// with another number of ranks or another sharding.
+std::vector<float> read_flat(const std::string& checkpoint, const std::string& what,
+                             const std::vector<std::string>& names,
+                             const std::vector<int64_t>& sizes, int64_t begin, int64_t end);
+
+// Checkpoint files of a run directory (ckpt-SSS-NNNNNNNN.gguf, not shards), oldest first.
 std::vector<std::string> list_checkpoints(const std::string& dir);
 std::string checkpoint_path(const std::string& dir, int64_t stage, int64_t step);
-// Deletes all but the newest `keep`.
+// Deletes all but the newest `keep`, with their shards, and shards no kept manifest names.
 void prune_checkpoints(const std::string& dir, int keep);
 
 }  // namespace anymal::train

@@ -3,10 +3,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <functional>
+#include <thread>
 
+#include "core/dtype.h"
 #include "core/error.h"
 
 #ifdef ANYMAL_HAVE_MPI
@@ -29,118 +34,368 @@ std::string hostname() {
   return h;
 }
 
+// MPI counts are ints: large buffers go in windows of this many elements.
+constexpr int64_t kWindow = int64_t(1) << 28;
+
+// The parts of consecutive `counts` that fall in [lo, hi), relative to lo.
+void window_parts(const std::vector<int64_t>& counts, int64_t lo, int64_t hi, std::vector<int>& n,
+                  std::vector<int>& displ) {
+  n.assign(counts.size(), 0);
+  displ.assign(counts.size(), 0);
+  int64_t at = 0;
+  for (size_t r = 0; r < counts.size(); ++r) {
+    const int64_t a = std::max(at, lo), b = std::min(at + counts[r], hi);
+    n[r] = int(std::max<int64_t>(0, b - a));
+    displ[r] = int(std::max<int64_t>(0, a - lo));
+    at += counts[r];
+  }
+}
+
 }  // namespace
+
+#ifdef ANYMAL_HAVE_MPI
+
+namespace {
+
+void bf16_sum(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* a = static_cast<const uint16_t*>(in);
+  auto* b = static_cast<uint16_t*>(inout);
+  for (int i = 0; i < *len; ++i) b[i] = f32_to_bf16(bf16_to_f32(a[i]) + bf16_to_f32(b[i]));
+}
+
+}  // namespace
+
+struct Comm::Mpi {
+  // One collective in flight: its request, what to do when it completes, its buffers.
+  struct Pending {
+    MPI_Request request = MPI_REQUEST_NULL;
+    bool done = false;
+    int64_t seq = 0;
+    std::string what;
+    std::chrono::steady_clock::time_point started;
+    std::vector<int> counts, displs;
+    std::vector<uint16_t> send16, recv16;
+    std::function<void(Pending&)> finish;
+  };
+  MPI_Op bf16_op = MPI_OP_NULL;
+  MPI_Comm notes = MPI_COMM_NULL;  // arrival notes, beside the collectives
+  std::deque<Pending> pending;
+  int64_t seq = 0;
+  std::vector<int64_t> latest;  // the newest collective each rank is known to have reached
+  std::vector<int64_t> note_in;
+  std::vector<MPI_Request> note_recv;
+  std::vector<int> note_from;
+  std::deque<std::pair<int64_t, MPI_Request>> note_send;
+
+  void post_recv(size_t i) {
+    MPI_Irecv(&note_in[i], 1, MPI_INT64_T, note_from[i], 0, notes, &note_recv[i]);
+  }
+  void poll_notes() {
+    for (size_t i = 0; i < note_recv.size(); ++i)
+      for (int flag = 1; flag;) {
+        MPI_Test(&note_recv[i], &flag, MPI_STATUS_IGNORE);
+        if (!flag) break;
+        auto& l = latest[size_t(note_from[i])];
+        l = std::max(l, note_in[i]);
+        post_recv(i);
+      }
+    while (!note_send.empty()) {
+      int flag = 0;
+      MPI_Test(&note_send.front().second, &flag, MPI_STATUS_IGNORE);
+      if (!flag) break;
+      note_send.pop_front();
+    }
+  }
+  // Every collective starts here: numbered, and announced (to rank 0, or by rank 0 to all)
+  // so that a rank that times out can tell who never arrived.
+  Pending& begin(const char* what, int rank, int size) {
+    Pending& p = pending.emplace_back();
+    p.seq = ++seq;
+    p.what = what;
+    p.started = std::chrono::steady_clock::now();
+    latest[size_t(rank)] = p.seq;
+    for (int r = 0; r < size; ++r) {
+      if (r == rank || (rank != 0 && r != 0)) continue;
+      note_send.emplace_back(p.seq, MPI_REQUEST_NULL);
+      auto& [value, request] = note_send.back();
+      MPI_Isend(&value, 1, MPI_INT64_T, r, 0, notes, &request);
+    }
+    return p;
+  }
+  void test(Pending& p) {
+    if (p.done) return;
+    int flag = 0;
+    MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE);
+    if (!flag) return;
+    p.done = true;
+    if (p.finish) p.finish(p);
+  }
+};
+
+Comm::Comm() = default;
 
 std::unique_ptr<Comm> Comm::single() {
   std::unique_ptr<Comm> c(new Comm());
   c->host_ = hostname();
+  c->hosts_ = {c->host_};
   return c;
 }
 
 std::unique_ptr<Comm> Comm::world() {
   if (!launched_by_mpi()) return single();
-#ifdef ANYMAL_HAVE_MPI
   std::unique_ptr<Comm> c(new Comm());
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  c->mpi_ = true;
+  c->mpi_ = std::make_unique<Mpi>();
+  Mpi& m = *c->mpi_;
   MPI_Comm_rank(MPI_COMM_WORLD, &c->rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &c->size_);
   c->host_ = hostname();
+  std::vector<char> names(size_t(c->size_) * 256, '\0');
+  c->host_.copy(names.data() + size_t(c->rank_) * 256, 255);
+  MPI_Allgather(MPI_IN_PLACE, 256, MPI_CHAR, names.data(), 256, MPI_CHAR, MPI_COMM_WORLD);
+  for (int r = 0; r < c->size_; ++r) c->hosts_.emplace_back(names.data() + size_t(r) * 256);
+  MPI_Op_create(&bf16_sum, 1, &m.bf16_op);
+  MPI_Comm_dup(MPI_COMM_WORLD, &m.notes);
+  m.latest.assign(size_t(c->size_), 0);
+  for (int r = 0; r < c->size_; ++r)
+    if (r != c->rank_ && (c->rank_ == 0 || r == 0)) m.note_from.push_back(r);
+  m.note_in.assign(m.note_from.size(), 0);
+  m.note_recv.assign(m.note_from.size(), MPI_REQUEST_NULL);
+  for (size_t i = 0; i < m.note_from.size(); ++i) m.post_recv(i);
   return c;
-#else
-  throw_error(ErrorKind::unsupported,
-              "started by an MPI launcher, but this build has no MPI (install libopenmpi-dev "
-              "and rebuild)");
-#endif
 }
 
 Comm::~Comm() {
-#ifdef ANYMAL_HAVE_MPI
-  if (mpi_) MPI_Finalize();
-#endif
+  if (!mpi_) return;
+  Mpi& m = *mpi_;
+  barrier();  // every rank's last notes are sent before the receives are withdrawn
+  for (MPI_Request& r : m.note_recv) {
+    MPI_Cancel(&r);
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+  }
+  for (auto& [seq, r] : m.note_send) MPI_Wait(&r, MPI_STATUS_IGNORE);
+  MPI_Comm_free(&m.notes);
+  MPI_Op_free(&m.bf16_op);
+  MPI_Finalize();
 }
 
-#ifdef ANYMAL_HAVE_MPI
-namespace {
-
-// In-place MPI_SUM in chunks (MPI counts are ints).
-template <class T>
-void allreduce_in_chunks(T* data, int64_t n, MPI_Datatype type) {
-  for (int64_t done = 0; done < n;) {
-    const int count = int(std::min<int64_t>(n - done, INT_MAX / 2));
-    MPI_Allreduce(MPI_IN_PLACE, data + done, count, type, MPI_SUM, MPI_COMM_WORLD);
-    done += count;
+void Comm::start_allreduce(float* data, int64_t n, bool bf16) {
+  if (!mpi_ || size_ == 1) return;
+  Mpi& m = *mpi_;
+  for (int64_t lo = 0; lo < n; lo += kWindow) {
+    const int count = int(std::min(n - lo, kWindow));
+    Mpi::Pending& p = mpi_->begin("all-reduce", rank_, size_);
+    if (!bf16) {
+      MPI_Iallreduce(MPI_IN_PLACE, data + lo, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                     &p.request);
+      continue;
+    }
+    p.send16.resize(size_t(count));
+    for (int i = 0; i < count; ++i) p.send16[size_t(i)] = f32_to_bf16(data[lo + i]);
+    MPI_Iallreduce(MPI_IN_PLACE, p.send16.data(), count, MPI_UINT16_T, m.bf16_op, MPI_COMM_WORLD,
+                   &p.request);
+    float* out = data + lo;
+    p.finish = [out](Mpi::Pending& q) {
+      for (size_t i = 0; i < q.send16.size(); ++i) out[i] = bf16_to_f32(q.send16[i]);
+    };
   }
 }
 
-}  // namespace
-#endif
+void Comm::start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
+                                bool bf16) {
+  int64_t total = 0, mine_at = 0;
+  for (int r = 0; r < int(counts.size()); ++r) {
+    if (r == rank_) mine_at = total;
+    total += counts[size_t(r)];
+  }
+  if (!mpi_ || size_ == 1) {
+    std::copy(send, send + total, recv);
+    return;
+  }
+  Mpi& m = *mpi_;
+  const int64_t mine_end = mine_at + counts[size_t(rank_)];
+  for (int64_t lo = 0; lo < total; lo += kWindow) {
+    const int64_t hi = std::min(total, lo + kWindow);
+    Mpi::Pending& p = mpi_->begin("reduce-scatter", rank_, size_);
+    window_parts(counts, lo, hi, p.counts, p.displs);
+    float* out = recv + std::max<int64_t>(0, std::min(lo, mine_end) - mine_at);
+    if (!bf16) {
+      MPI_Ireduce_scatter(send + lo, out, p.counts.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                          &p.request);
+      continue;
+    }
+    p.send16.resize(size_t(hi - lo));
+    for (int64_t i = lo; i < hi; ++i) p.send16[size_t(i - lo)] = f32_to_bf16(send[i]);
+    p.recv16.resize(size_t(std::max(1, p.counts[size_t(rank_)])));
+    MPI_Ireduce_scatter(p.send16.data(), p.recv16.data(), p.counts.data(), MPI_UINT16_T, m.bf16_op,
+                        MPI_COMM_WORLD, &p.request);
+    p.finish = [out, this](Mpi::Pending& q) {
+      for (int i = 0; i < q.counts[size_t(rank_)]; ++i) out[i] = bf16_to_f32(q.recv16[size_t(i)]);
+    };
+  }
+}
+
+void Comm::progress() {
+  if (!mpi_) return;
+  for (auto& p : mpi_->pending) mpi_->test(p);
+  mpi_->poll_notes();
+}
+
+void Comm::wait() {
+  if (!mpi_) return;
+  Mpi& m = *mpi_;
+  // Ranks other than 0 give rank 0 a moment to speak first: it knows who did not arrive.
+  const double limit = timeout_s_ + (rank_ == 0 ? 0.0 : 2.0);
+  while (!m.pending.empty()) {
+    Mpi::Pending& p = m.pending.front();
+    for (int spins = 0; !p.done; ++spins) {
+      m.test(p);
+      m.poll_notes();
+      if (p.done) break;
+      const double waited =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count();
+      if (waited > limit) {
+        std::string msg = "collective #" + std::to_string(p.seq) + " (" + p.what +
+                          (context_.empty() ? "" : ", " + context_) + ") has waited " +
+                          std::to_string(int(waited)) + " s: ";
+        std::string missing;
+        for (int r = 0; r < size_; ++r)
+          if (m.latest[size_t(r)] < p.seq && (rank_ == 0 || r == 0))
+            missing += (missing.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) +
+                       " on " + hosts_[size_t(r)];
+        if (!missing.empty())
+          msg += missing + " never reached it (died, stopped or hung)";
+        else if (rank_ == 0)
+          msg += "every rank reached it, but it did not complete (the network?)";
+        else
+          msg += "another rank never reached it (rank 0's message names it)";
+        abort(3, msg + "; ending the job (--collective-timeout sets the limit)");
+      }
+      if (spins > 100)
+        std::this_thread::sleep_for(std::chrono::microseconds(spins > 10000 ? 500 : 20));
+    }
+    m.pending.pop_front();
+  }
+}
 
 void Comm::allreduce_sum(float* data, int64_t n) {
-#ifdef ANYMAL_HAVE_MPI
-  if (mpi_ && size_ > 1) allreduce_in_chunks(data, n, MPI_FLOAT);
-#else
-  (void)data, (void)n;
-#endif
+  start_allreduce(data, n, false);
+  wait();
 }
 
 void Comm::allreduce_sum(double* data, int64_t n) {
-#ifdef ANYMAL_HAVE_MPI
-  if (mpi_ && size_ > 1) allreduce_in_chunks(data, n, MPI_DOUBLE);
-#else
-  (void)data, (void)n;
-#endif
+  if (!mpi_ || size_ == 1) return;
+  for (int64_t lo = 0; lo < n; lo += kWindow) {
+    Mpi::Pending& p = mpi_->begin("all-reduce", rank_, size_);
+    MPI_Iallreduce(MPI_IN_PLACE, data + lo, int(std::min(n - lo, kWindow)), MPI_DOUBLE, MPI_SUM,
+                   MPI_COMM_WORLD, &p.request);
+  }
+  wait();
 }
 
 void Comm::barrier() {
-#ifdef ANYMAL_HAVE_MPI
-  if (mpi_) MPI_Barrier(MPI_COMM_WORLD);
-#endif
+  if (!mpi_ || size_ == 1) return;
+  Mpi::Pending& p = mpi_->begin("barrier", rank_, size_);
+  MPI_Ibarrier(MPI_COMM_WORLD, &p.request);
+  wait();
+}
+
+void Comm::allgather_parts(float* data, const std::vector<int64_t>& counts) {
+  if (!mpi_ || size_ == 1) return;
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  for (int64_t lo = 0; lo < total; lo += kWindow) {
+    Mpi::Pending& p = mpi_->begin("all-gather", rank_, size_);
+    window_parts(counts, lo, std::min(total, lo + kWindow), p.counts, p.displs);
+    MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, data + lo, p.counts.data(), p.displs.data(),
+                    MPI_FLOAT, MPI_COMM_WORLD, &p.request);
+  }
+  wait();
 }
 
 std::vector<std::string> Comm::allgather(const std::string& mine) {
   if (!mpi_ || size_ == 1) return {mine};
-  std::vector<std::string> out;
-#ifdef ANYMAL_HAVE_MPI
-  int n = int(mine.size());
-  std::vector<int> sizes(static_cast<size_t>(size_)), offsets(static_cast<size_t>(size_));
-  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  int total = 0;
-  for (int r = 0; r < size_; ++r) {
-    offsets[size_t(r)] = total;
-    total += sizes[size_t(r)];
-  }
+  std::vector<int64_t> sizes(size_t(size_), 0);
+  std::vector<double> lens(size_t(size_), 0.0);
+  lens[size_t(rank_)] = double(mine.size());
+  allreduce_sum(lens.data(), size_);  // one rank's length each: exact in double
+  int64_t total = 0;
+  for (int r = 0; r < size_; ++r) total += (sizes[size_t(r)] = int64_t(lens[size_t(r)]));
   std::string all(size_t(total), '\0');
-  MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR,
-                 MPI_COMM_WORLD);
-  for (int r = 0; r < size_; ++r)
-    out.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(sizes[size_t(r)])));
-#endif
+  Mpi::Pending& p = mpi_->begin("all-gather", rank_, size_);
+  window_parts(sizes, 0, total, p.counts, p.displs);
+  mine.copy(all.data() + p.displs[size_t(rank_)], mine.size());
+  MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_CHAR, all.data(), p.counts.data(), p.displs.data(), MPI_CHAR,
+                  MPI_COMM_WORLD, &p.request);
+  wait();
+  std::vector<std::string> out;
+  int64_t at = 0;
+  for (int r = 0; r < size_; ++r) {
+    out.push_back(all.substr(size_t(at), size_t(sizes[size_t(r)])));
+    at += sizes[size_t(r)];
+  }
   return out;
 }
 
 std::string Comm::library_version() const {
-#ifdef ANYMAL_HAVE_MPI
-  if (mpi_) {
-    char v[MPI_MAX_LIBRARY_VERSION_STRING] = {};
-    int n = 0;
-    MPI_Get_library_version(v, &n);
-    std::string s(v, size_t(n));
-    return s.substr(0, s.find_first_of(",\n"));
-  }
-#endif
-  return "";
+  if (!mpi_) return "";
+  char v[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int n = 0;
+  MPI_Get_library_version(v, &n);
+  std::string s(v, size_t(n));
+  return s.substr(0, s.find_first_of(",\n"));
 }
 
 void Comm::abort(int code, const std::string& message) {
   std::fprintf(stderr, "error: rank %d of %d (%s): %s\n", rank_, size_, host_.c_str(),
                message.c_str());
   std::fflush(stderr);
-#ifdef ANYMAL_HAVE_MPI
   if (mpi_) MPI_Abort(MPI_COMM_WORLD, code);
-#endif
   std::_Exit(code);
 }
+
+#else  // a build without MPI: always a world of one
+
+struct Comm::Mpi {};
+Comm::Comm() = default;
+Comm::~Comm() = default;
+
+std::unique_ptr<Comm> Comm::single() {
+  std::unique_ptr<Comm> c(new Comm());
+  c->host_ = hostname();
+  c->hosts_ = {c->host_};
+  return c;
+}
+
+std::unique_ptr<Comm> Comm::world() {
+  if (!launched_by_mpi()) return single();
+  throw_error(ErrorKind::unsupported,
+              "started by an MPI launcher, but this build has no MPI (install libopenmpi-dev "
+              "and rebuild)");
+}
+
+void Comm::start_allreduce(float*, int64_t, bool) {}
+void Comm::start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
+                                bool) {
+  std::copy(send, send + counts.at(0), recv);
+}
+void Comm::progress() {}
+void Comm::wait() {}
+void Comm::allreduce_sum(float*, int64_t) {}
+void Comm::allreduce_sum(double*, int64_t) {}
+void Comm::barrier() {}
+void Comm::allgather_parts(float*, const std::vector<int64_t>&) {}
+std::vector<std::string> Comm::allgather(const std::string& mine) { return {mine}; }
+std::string Comm::library_version() const { return ""; }
+
+void Comm::abort(int code, const std::string& message) {
+  std::fprintf(stderr, "error: rank %d of %d (%s): %s\n", rank_, size_, host_.c_str(),
+               message.c_str());
+  std::fflush(stderr);
+  std::_Exit(code);
+}
+
+#endif
 
 }  // namespace anymal::train

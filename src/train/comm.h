@@ -3,8 +3,12 @@
 // Open MPI's world — MPI is started with the object and finalized with it; otherwise a world
 // of one process, where every collective is a no-op. Not copyable: one per process.
 //
-// A failure on one rank must not leave the others waiting in a collective: abort() prints
-// the error with the rank and host and ends the whole job (MPI_Abort).
+// No rank waits forever. Every collective is started non-blocking and waited on with a
+// deadline (set_timeout, default 600 s, the NCCL watchdog's default in PyTorch); each rank
+// tells rank 0 — and rank 0 tells every rank — when it reaches a collective, so the rank that
+// times out can name the one that never arrived (killed, stopped, stuck in I/O). A failure on
+// one rank must not leave the others waiting either: abort() prints the error with the rank
+// and host and ends the whole job (MPI_Abort).
 #pragma once
 
 #include <cstdint>
@@ -26,24 +30,50 @@ class Comm {
   int rank() const { return rank_; }
   int size() const { return size_; }
   const std::string& host() const { return host_; }
+  const std::string& host_of(int rank) const { return hosts_[size_t(rank)]; }
   bool distributed() const { return size_ > 1; }
 
-  // In place, the element-wise sum over all processes (the same order on every rank, so the
-  // result is bit-identical everywhere).
+  // How long one collective may wait for the other ranks before the job is ended.
+  void set_timeout(double seconds) { timeout_s_ = seconds; }
+  // Where the job is ("stage instruct step 12"), for the timeout message.
+  void set_context(std::string where) { context_ = std::move(where); }
+
+  // Blocking collectives. In place, the element-wise sum over all processes (the same order
+  // on every rank, so the result is bit-identical everywhere).
   void allreduce_sum(float* data, int64_t n);
   void allreduce_sum(double* data, int64_t n);
   void barrier();
   // Every process's string, in rank order, on every process.
   std::vector<std::string> allgather(const std::string& mine);
+  // data holds size() consecutive parts, part r counts[r] long; each rank fills its own and
+  // receives the others' (in place).
+  void allgather_parts(float* data, const std::vector<int64_t>& counts);
+
+  // Collectives in flight, so communication overlaps computation: start_* returns at once,
+  // progress() lets MPI advance them (call it between pieces of work), wait() completes all
+  // of them. Buffers must stay valid and untouched until wait() returns. With bf16 the values
+  // travel and are summed as bfloat16 (half the bytes; every partial sum rounded to bf16).
+  void start_allreduce(float* data, int64_t n, bool bf16);
+  // send holds size() consecutive parts (counts[r] long); recv gets the sum over ranks of
+  // this rank's part.
+  void start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
+                            bool bf16);
+  void progress();
+  void wait();
+
   // The MPI library's own version line ("" for a world of one).
   std::string library_version() const;
   [[noreturn]] void abort(int code, const std::string& message);
 
  private:
-  Comm() = default;
+  Comm();
+  struct Mpi;
   int rank_ = 0, size_ = 1;
-  bool mpi_ = false;
   std::string host_;
+  std::vector<std::string> hosts_;
+  double timeout_s_ = 600;
+  std::string context_;
+  std::unique_ptr<Mpi> mpi_;  // null: a world of one
 };
 
 }  // namespace anymal::train

@@ -6,6 +6,7 @@
 #include <dnnl.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -14,8 +15,8 @@ namespace anymal::train {
 
 namespace {
 
-std::string executable_hash() {
-  std::ifstream in("/proc/self/exe", std::ios::binary);
+// FNV-1a, as hex.
+std::string fnv_hex(std::istream& in) {
   uint64_t h = 1469598103934665603ull;
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
@@ -26,6 +27,11 @@ std::string executable_hash() {
   char hex[20];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;
+}
+
+std::string executable_hash() {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  return fnv_hex(in);
 }
 
 }  // namespace
@@ -63,6 +69,19 @@ void require_same_build(const std::vector<RankInfo>& ranks) {
                                                 first.host + " " + first.libraries +
                                                 ": the same versions are needed everywhere");
   }
+}
+
+void require_same_job(Comm& comm, const std::string& job) {
+  std::istringstream in(job);
+  const std::vector<std::string> all = comm.allgather(fnv_hex(in));
+  for (size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw_error(ErrorKind::invalid_input,
+                  "rank " + std::to_string(r) + " on " + comm.host_of(int(r)) +
+                      " was given another recipe or other options than rank 0 on " +
+                      comm.host_of(0) +
+                      ": every rank must run the same job (a recipe file "
+                      "that differs between hosts?)");
 }
 
 double allreduce_bandwidth(Comm& comm, int64_t bytes, int reps) {

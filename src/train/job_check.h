@@ -26,6 +26,9 @@ struct RankInfo {
 std::vector<RankInfo> gather_ranks(Comm& comm, int threads);
 // Throws invalid_input naming the first rank whose binary or libraries differ from rank 0's.
 void require_same_build(const std::vector<RankInfo>& ranks);
+// Collective: throws invalid_input on every rank, naming the first rank whose `job` (the
+// recipe's text and the options that shape training) differs from rank 0's.
+void require_same_job(Comm& comm, const std::string& job);
 // Collective: the median over `reps` all-reduces of `bytes` (f32 sums), as bytes per second
 // of the buffer (0 for a world of one).
 double allreduce_bandwidth(Comm& comm, int64_t bytes, int reps = 5);

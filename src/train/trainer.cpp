@@ -23,9 +23,12 @@
 #include "train/checkpoint.h"
 #include "train/flops.h"
 #include "train/grad_clip.h"
+#include "train/grad_sync.h"
 #include "train/init_weights.h"
 #include "train/loss_plot.h"
+#include "train/memory_plan.h"
 #include "train/schedule.h"
+#include "train/sharded_adamw.h"
 
 namespace anymal::train {
 
@@ -163,48 +166,6 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
   return m.loss(exs, media);
 }
 
-// The gradients of a step's micro-batches, summed one micro-batch at a time (each one's
-// gradient complete before it is added: so one process accumulating K micro-batches adds in
-// the same order as K processes summing theirs), flattened for the all-reduce. A "had a
-// gradient" count per parameter comes first: a parameter no example reached (a tower its
-// inputs lack) gets a gradient only when some micro-batch gave it one, as in one pass.
-class GradSum {
- public:
-  explicit GradSum(const std::vector<Tensor>& params) : params_(params) {
-    int64_t n = int64_t(params.size());
-    for (const Tensor& p : params) n += p.numel();
-    flat_.assign(size_t(n), 0.0f);
-  }
-  void add_and_clear() {  // += the parameters' gradients, which are then cleared
-    int64_t at = int64_t(params_.size());
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const Tensor& p = params_[i];
-      if (p.grad().defined()) {
-        flat_[i] += 1;
-        const std::vector<float> g = p.grad().to_floats();
-        for (size_t k = 0; k < g.size(); ++k) flat_[size_t(at) + k] += g[k];
-        p.zero_grad();
-      }
-      at += p.numel();
-    }
-  }
-  void allreduce(Comm& comm) { comm.allreduce_sum(flat_.data(), int64_t(flat_.size())); }
-  void store() const {  // the sums become the parameters' gradients
-    int64_t at = int64_t(params_.size());
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const Tensor& p = params_[i];
-      if (flat_[i] > 0)
-        p.set_grad(Tensor::from_floats(
-            std::vector<float>(flat_.begin() + at, flat_.begin() + at + p.numel()), p.shape()));
-      at += p.numel();
-    }
-  }
-
- private:
-  const std::vector<Tensor>& params_;
-  std::vector<float> flat_;
-};
-
 // An input and question the exported model could not take at inference is refused before the
 // stage starts, not learned (nor found hours into it).
 void check_context(const models::AnymalModel& m, const StageConfig& st, const text::Tokenizer& tok,
@@ -293,14 +254,16 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     log_info("training on the first %lld examples (data.limit)", (long long)r.train_limit);
   }
   std::shared_ptr<GgufFile> tok_file;
-  // Data parallel (opt.comm with several processes): every process holds the whole model and
-  // takes its slice of each global batch; rank 0 alone writes the run directory.
+  // Data parallel (opt.comm with several processes): every process takes its slice of each
+  // global batch; rank 0 alone writes the run directory (sharded checkpoints aside).
+  std::unique_ptr<Comm> alone;
   Comm* comm = opt.comm;
-  const int world = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
+  if (!comm) comm = (alone = Comm::single()).get();
+  const int world = comm->size(), rank = comm->rank();
   const bool writer = rank == 0;
   std::unique_ptr<text::Tokenizer> tok;
   if (writer) tok = run_tokenizer(r, dir, train, tok_file);
-  if (comm) comm->barrier();  // the others read the tokenizer rank 0 wrote
+  comm->barrier();  // the others read the tokenizer rank 0 wrote
   if (!writer) tok = run_tokenizer(r, dir, train, tok_file);
   models::AnymalConfig mc = r.model;
   mc.lm.vocab = int64_t(tok_file->get_array("tokenizer.ggml.tokens").size());
@@ -345,10 +308,23 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     AdamWOptions ao;
     ao.lr = st.lr;
     ao.weight_decay = st.weight_decay;
-    AdamW adam(model.trainable_parameters(), ao);
+    const std::vector<Tensor> trainable = model.trainable_parameters();
+    // The optimizer: plain AdamW, or one whose state is partitioned across the ranks.
+    std::unique_ptr<AdamW> adam;
+    std::unique_ptr<ShardedAdamW> zero;
+    if (opt.shard == ShardLevel::none) {
+      adam = std::make_unique<AdamW>(trainable, ao);
+    } else {
+      std::map<const TensorImpl*, std::string> names;
+      for (const auto& [name, t] : model.named_parameters()) names[t.impl()] = name;
+      std::vector<std::string> trainable_names;
+      for (const Tensor& t : trainable) trainable_names.push_back(names.at(t.impl()));
+      zero = std::make_unique<ShardedAdamW>(trainable, trainable_names, ao, *comm, opt.shard);
+    }
     int64_t step = 0;
     if (s == start_stage && opt.resume && start_step > 0) {
-      load_checkpoint(existing.back(), model, &adam);
+      load_checkpoint(existing.back(), model, adam.get());
+      if (zero) zero->load(existing.back());
       step = start_step;
       global += step;
     }
@@ -365,14 +341,24 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                       " processes x " + std::to_string(st.accumulate) + " micro-batches");
     data::BatchSampler sampler(int64_t(pool.size()), r.seed, uint64_t(s) + 1);
     const WarmupCosine schedule{st.lr, st.min_lr, st.warmup, st.steps};
-    const int64_t n_trainable = [&] {
-      int64_t n = 0;
-      for (const Tensor& t : model.trainable_parameters()) n += t.numel();
-      return n;
-    }();
-    log_info("stage %s (%s): %lld steps of %lld, %zu examples, %lld trainable parameters",
-             st.name.c_str(), st.kind.c_str(), (long long)st.steps, (long long)st.batch,
-             pool.size(), (long long)n_trainable);
+    const FlatLayout layout = zero ? zero->layout() : FlatLayout(trainable, world, rank);
+    const int64_t n_trainable = layout.total();
+    // Gradients are summed through GradSync when there is more than one pass or rank to sum
+    // over, or a sharded optimizer to feed.
+    std::optional<GradSync> sync;
+    if (parts > 1 || zero)
+      sync.emplace(trainable, layout, *comm,
+                   GradSyncOptions{opt.shard >= ShardLevel::gradients, sliced, opt.bf16_reduce,
+                                   opt.bucket_bytes});
+    const MemoryPlan mem =
+        plan_memory(model.parameter_count(), n_trainable, world, opt.shard, Precision::f32);
+    log_info(
+        "stage %s (%s): %lld steps of %lld, %zu examples, %lld trainable parameters; per "
+        "rank: weights %.1f MiB, gradients %.1f MiB, optimizer %.1f MiB (shard %s)",
+        st.name.c_str(), st.kind.c_str(), (long long)st.steps, (long long)st.batch, pool.size(),
+        (long long)n_trainable, mem.weights / 1048576.0, mem.gradients / 1048576.0,
+        mem.optimizer / 1048576.0, shard_level_name(opt.shard));
+    if (zero) zero->release();
     const auto stage_start = std::chrono::steady_clock::now();
     const int64_t first_step = step;
     double window_loss = 0, window_tokens = 0, window_flops = 0;
@@ -395,31 +381,35 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
         targets.push_back(count_targets(st, *tok, mb));
         total_targets += double(targets.back());
       }
+      comm->set_context("stage " + st.name + " step " + std::to_string(step + 1));
       if (sliced) comm->allreduce_sum(&total_targets, 1);
-      adam.zero_grad();
-      std::optional<GradSum> sum;
-      if (parts > 1) sum.emplace(adam.params());
+      for (const Tensor& t : trainable) t.zero_grad();
+      if (zero) zero->gather();
       double sums[3] = {0, 0, 0};  // loss, tokens, flops
       for (size_t a = 0; a < micro.size(); ++a) {
         int64_t tokens = 0;
         double flops = 0;
         Tensor loss = batch_loss(model, st, *tok, micro[a], tokens, flops);
         if (parts > 1) loss = ops::scale(loss, float(double(targets[a]) / total_targets));
-        autograd::backward(loss);
-        if (sum) sum->add_and_clear();
+        if (sync)
+          sync->backward(loss, a + 1 == micro.size());
+        else
+          autograd::backward(loss);
         sums[0] += loss.item();
         sums[1] += double(tokens);
         sums[2] += flops;
       }
-      if (sliced) {
-        sum->allreduce(*comm);
-        comm->allreduce_sum(sums, 3);
-      }
-      if (sum) sum->store();
+      if (sliced) comm->allreduce_sum(sums, 3);
       const double step_loss = sums[0], tokens = sums[1], flops = sums[2];
-      clip_grad_norm(adam.params(), st.clip_grad);
       const float lr = schedule.at(step);
-      adam.step(lr);
+      if (zero) {
+        zero->release();
+        zero->step(*sync, lr, st.clip_grad);
+      } else {
+        if (sync) sync->store_grads();
+        clip_grad_norm(adam->params(), st.clip_grad);
+        adam->step(lr);
+      }
       window_loss += step_loss;
       window_tokens += tokens;
       window_flops += flops;
@@ -438,7 +428,9 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
                                   {"tokens_per_s", window_tokens / std::max(secs, 1e-9)},
                                   {"flops", window_flops},
                                   {"parameters", model.parameter_count()},
-                                  {"trainable", n_trainable}};
+                                  {"trainable", n_trainable},
+                                  {"memory_mib", mem.total() / 1048576.0},
+                                  {"peak_rss_mib", peak_rss_mib()}};
         if (writer) metrics << m.dump() << "\n" << std::flush;
         points.push_back({int(s), global + 1, mean_loss});
         if (writer && opt.progress && (isatty(2) || done == st.steps)) {
@@ -452,19 +444,26 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
         window_loss = window_tokens = window_flops = 0;
         window_start = now;
       }
-      if (writer && (done % r.checkpoint_every == 0 || done == st.steps)) {
+      if (done % r.checkpoint_every == 0 || done == st.steps) {
         nlohmann::json state = {{"stage", s},
                                 {"stage_name", st.name},
                                 {"step", done},
                                 {"seed", r.seed},
                                 {"model", config_json}};
         add_lora_state(state, r, s);
-        save_checkpoint(checkpoint_path(dir, s, done), model, &adam, state);
-        prune_checkpoints(dir, int(r.keep_checkpoints));
-        plot_loss(points, (fs::path(dir) / "loss.png").string());
+        const std::string path = checkpoint_path(dir, s, done);
+        if (zero)
+          zero->save(path, model, state);  // every rank its shard, then rank 0 the manifest
+        else if (writer)
+          save_checkpoint(path, model, adam.get(), state);
+        if (writer) {
+          prune_checkpoints(dir, int(r.keep_checkpoints));
+          plot_loss(points, (fs::path(dir) / "loss.png").string());
+        }
       }
       if (opt.stop_after && opt.stop_after(s, done)) return;
     }
+    if (zero) zero->gather();  // whole again: the next stage, its checkpoint and the export
     // The next stage starts from this one's end: a resume there begins at its step 0.
     if (writer && s + 1 < int64_t(r.stages.size())) {
       nlohmann::json state = {{"stage", s + 1},

@@ -19,6 +19,7 @@
 
 #include "train/comm.h"
 #include "train/recipe.h"
+#include "train/sharded_adamw.h"
 
 namespace anymal::train {
 
@@ -33,6 +34,11 @@ struct TrainOptions {
   // every process), gradients are summed with the loss weighted by each slice's share of
   // answer tokens, so the update is the global batch's; rank 0 writes the run directory.
   Comm* comm = nullptr;
+  // Partitioning of the training state across the processes (train/sharded_adamw.h); its
+  // checkpoints are sharded (train/checkpoint.h) and resume with any number of processes.
+  ShardLevel shard = ShardLevel::none;
+  bool bf16_reduce = false;                  // gradients reduced in bfloat16
+  int64_t bucket_bytes = int64_t(25) << 20;  // gradient buckets (train/grad_sync.h)
 };
 
 void run_recipe(const RecipeConfig& recipe, const std::string& run_dir, const TrainOptions& opt);
