@@ -34,5 +34,6 @@ Runner add_chat_command(CLI::App& app, const GlobalOptions& global);
 Runner add_serve_command(CLI::App& app, const GlobalOptions& global);
 Runner add_sweep_command(CLI::App& app, const GlobalOptions& global);
 Runner add_doctor_command(CLI::App& app, const GlobalOptions& global);
+Runner add_plan_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace anymal::cli

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   add(cli::add_serve_command);
   add(cli::add_sweep_command);
   add(cli::add_doctor_command);
+  add(cli::add_plan_command);
 
   try {
     app.parse(argc, argv);

@@ -79,17 +79,18 @@ print(f"whole batch vs two processes: loss curves within {worst:.1e} relative ov
 assert len(la) == len(lb) and worst < 1e-3, (la, lb)
 PY
 
-# A rank killed with SIGKILL mid-run: the job ends promptly, naming it; --resume finishes with
-# the bytes of an uninterrupted run.
+# A rank killed with SIGKILL mid-run (training sharded ZeRO-3, so the checkpoints are per-rank
+# shards and a manifest): the job ends promptly, naming it; --resume finishes with the bytes of
+# an uninterrupted run.
 /usr/bin/python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 r["stages"][1]["steps"] = 200
 json.dump(r, open(sys.argv[2], "w"))' "$tmp/recipe.json" "$tmp/long.json"
 "${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/long" --quiet \
-  > "$tmp/long.log" 2>&1 || fail "uninterrupted long run: $(cat "$tmp/long.log")"
+  --shard parameters > "$tmp/long.log" 2>&1 || fail "uninterrupted long run: $(cat "$tmp/long.log")"
 "${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/killed" --quiet \
-  > "$tmp/killed.log" 2>&1 &
+  --shard parameters > "$tmp/killed.log" 2>&1 &
 job=$!
 for _ in $(seq 300); do
   sleep 0.1
@@ -109,9 +110,14 @@ took=$(( $(date +%s) - killed_at ))
 [ "$took" -le 60 ] || fail "the job took $took s to stop"
 grep -qi "rank 1" "$tmp/killed.log" || fail "the rank is not named: $(cat "$tmp/killed.log")"
 "${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/killed" --resume --quiet \
-  > "$tmp/resumed.log" 2>&1 || fail "--resume after the kill: $(cat "$tmp/resumed.log")"
-final=$(basename "$(ls "$tmp/long"/ckpt-*.gguf | tail -1)")
-cmp -s "$tmp/long/$final" "$tmp/killed/$final" || fail "the resumed run ended elsewhere"
+  --shard parameters > "$tmp/resumed.log" 2>&1 || fail "--resume after the kill: $(cat "$tmp/resumed.log")"
+final=$(basename "$(ls "$tmp/long"/ckpt-*.gguf | grep -v shard | tail -1)")
+for d in long killed; do  # the f32 weights of the last (sharded) checkpoint
+  "$anymal" export "$tmp/$d/$final" --out "$tmp/$d/f32" --type f32 > /dev/null 2>&1 || fail "export $d"
+done
+for f in model.gguf mmproj.gguf; do
+  cmp -s "$tmp/long/f32/$f" "$tmp/killed/f32/$f" || fail "the resumed run ended elsewhere ($f)"
+done
 echo "rank 1 killed: the job stopped in $took s naming it; --resume ended on the same bytes"
 
 # anymal doctor: every rank's host, threads, binary and libraries, a bandwidth figure; a rank
