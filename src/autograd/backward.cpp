@@ -39,7 +39,8 @@ Tensor accumulate(const Tensor& acc, const Tensor& g) {
 
 }  // namespace
 
-void backward(const Tensor& root, const Tensor& grad, const LeafDone& leaf_done) {
+void backward(const Tensor& root, const Tensor& grad, const LeafDone& leaf_done,
+              const BeforeNode& before_node) {
   if (!root.defined()) throw_error(ErrorKind::invalid_input, "backward: undefined tensor");
   if (!root.requires_grad())
     throw_error(ErrorKind::invalid_input, "backward: " + root.str() + " does not require grad");
@@ -97,6 +98,7 @@ void backward(const Tensor& root, const Tensor& grad, const LeafDone& leaf_done)
     Tensor g = it->second;
     grads.erase(it);
     Node& fn = *node->grad_fn;
+    if (before_node) before_node(fn);
     std::vector<Tensor> in_grads = fn.vjp(g, fn.needs);
     ANYMAL_ASSERT(in_grads.size() == fn.inputs.size());
     for (size_t i = 0; i < fn.inputs.size(); ++i) {

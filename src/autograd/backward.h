@@ -16,7 +16,11 @@ namespace anymal::autograd {
 // `grad` defaults to 1 and then `root` must have one element. leaf_done, when given, is called
 // for each leaf as soon as its gradient for this pass is complete (no op left to add to it),
 // so a data-parallel trainer can start reducing it while the rest of the pass runs.
+// before_node, when given, is called with each op before its vjp runs (a sharded trainer
+// gathers the weights the vjp reads).
 using LeafDone = std::function<void(TensorImpl* leaf)>;
-void backward(const Tensor& root, const Tensor& grad = Tensor(), const LeafDone& leaf_done = {});
+using BeforeNode = std::function<void(const Node& op)>;
+void backward(const Tensor& root, const Tensor& grad = Tensor(), const LeafDone& leaf_done = {},
+              const BeforeNode& before_node = {});
 
 }  // namespace anymal::autograd

@@ -1,5 +1,6 @@
 #include "core/storage.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -35,6 +36,21 @@ std::shared_ptr<Storage> Storage::view_of(std::shared_ptr<MappedFile> file, size
   s->size_ = bytes;
   s->file_ = std::move(file);
   return s;
+}
+
+void Storage::drop() {
+  ANYMAL_ASSERT(!file_);
+  std::free(data_);
+  data_ = nullptr;
+}
+
+void Storage::restore() {
+  if (data_) return;
+  void* p = std::aligned_alloc(64, std::max<size_t>(64, (size_ + 63) / 64 * 64));
+  if (!p)
+    throw_error(ErrorKind::invalid_input,
+                "out of memory restoring " + std::to_string(size_) + " bytes of a tensor");
+  data_ = static_cast<uint8_t*>(p);
 }
 
 Storage::~Storage() {

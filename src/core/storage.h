@@ -27,6 +27,14 @@ class Storage {
   size_t size() const { return size_; }
   bool read_only() const { return file_ != nullptr; }
 
+  // Frees the bytes of an owned storage, keeping size(): data() is null until restore()
+  // allocates them again (uninitialized). How a sharded trainer (train/sharded_adamw.h)
+  // drops the weights it does not own between uses; views of a tensor share this object,
+  // so they see the restored bytes too.
+  void drop();
+  void restore();
+  bool dropped() const { return data_ == nullptr; }
+
  private:
   Storage() = default;
   uint8_t* data_ = nullptr;

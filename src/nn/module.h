@@ -5,6 +5,7 @@
 // Sub-modules are members of their parent, so modules are neither copied nor moved.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,11 +33,19 @@ class Module {
   void zero_grad();
   int64_t parameter_count() const;
 
+  // Called at the start of forward by modules that support it (TransformerBlock): how a
+  // sharded trainer gathers a block's weights just before they are used.
+  void set_pre_forward(std::function<void()> fn) { pre_forward_ = std::move(fn); }
+
  protected:
   Tensor& register_parameter(const std::string& name, Tensor value, bool trainable = true);
   void register_module(const std::string& name, Module& child);
+  void pre_forward() const {
+    if (pre_forward_) pre_forward_();
+  }
 
  private:
+  std::function<void()> pre_forward_;
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
 
   std::vector<std::pair<std::string, Tensor>> params_;

@@ -31,6 +31,7 @@ Tensor TransformerBlock::norm(const Module& m, const Tensor& x) const {
 
 Tensor TransformerBlock::forward(const Tensor& x, const Tensor& positions,
                                  const Tensor& mask) const {
+  pre_forward();
   Tensor h = ops::add(x, attn.forward(norm(*attn_norm, x), positions, mask));
   return ops::add(h, mlp.forward(norm(*ffn_norm, h)));
 }

@@ -78,10 +78,19 @@ struct Comm::Mpi {
     std::function<void(Pending&)> finish;
   };
   MPI_Op bf16_op = MPI_OP_NULL;
+  MPI_Comm world = MPI_COMM_NULL;  // this object's collectives (a duplicate of the world's)
   MPI_Comm notes = MPI_COMM_NULL;  // arrival notes, beside the collectives
+  bool owner = false;              // started MPI (finalizes it)
+
+  static std::unique_ptr<Comm> over(MPI_Comm base, bool owner,
+                                    const std::vector<std::string>& hosts);
   std::deque<Pending> pending;
   int64_t seq = 0;
+  // Notes: a positive value says "I reached collective #v"; a negative one "I am waiting in
+  // collective #-v" (a heartbeat, sent while a wait lasts).
   std::vector<int64_t> latest;  // the newest collective each rank is known to have reached
+  std::vector<std::chrono::steady_clock::time_point> heard;  // each rank's latest note
+  std::chrono::steady_clock::time_point last_beat;
   std::vector<int64_t> note_in;
   std::vector<MPI_Request> note_recv;
   std::vector<int> note_from;
@@ -96,7 +105,8 @@ struct Comm::Mpi {
         MPI_Test(&note_recv[i], &flag, MPI_STATUS_IGNORE);
         if (!flag) break;
         auto& l = latest[size_t(note_from[i])];
-        l = std::max(l, note_in[i]);
+        l = std::max(l, note_in[i] < 0 ? -note_in[i] : note_in[i]);
+        heard[size_t(note_from[i])] = std::chrono::steady_clock::now();
         post_recv(i);
       }
     while (!note_send.empty()) {
@@ -114,13 +124,17 @@ struct Comm::Mpi {
     p.what = what;
     p.started = std::chrono::steady_clock::now();
     latest[size_t(rank)] = p.seq;
+    send_note(p.seq, rank, size);
+    return p;
+  }
+  // To rank 0, or from rank 0 to every rank.
+  void send_note(int64_t value, int rank, int size) {
     for (int r = 0; r < size; ++r) {
       if (r == rank || (rank != 0 && r != 0)) continue;
-      note_send.emplace_back(p.seq, MPI_REQUEST_NULL);
-      auto& [value, request] = note_send.back();
-      MPI_Isend(&value, 1, MPI_INT64_T, r, 0, notes, &request);
+      note_send.emplace_back(value, MPI_REQUEST_NULL);
+      auto& [v, request] = note_send.back();
+      MPI_Isend(&v, 1, MPI_INT64_T, r, 0, notes, &request);
     }
-    return p;
   }
   void test(Pending& p) {
     if (p.done) return;
@@ -141,28 +155,48 @@ std::unique_ptr<Comm> Comm::single() {
   return c;
 }
 
-std::unique_ptr<Comm> Comm::world() {
-  if (!launched_by_mpi()) return single();
+// A communicator over a duplicate of `base`, with its own arrival notes.
+std::unique_ptr<Comm> Comm::Mpi::over(MPI_Comm base, bool owner,
+                                      const std::vector<std::string>& hosts) {
   std::unique_ptr<Comm> c(new Comm());
-  int provided = 0;
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   c->mpi_ = std::make_unique<Mpi>();
   Mpi& m = *c->mpi_;
-  MPI_Comm_rank(MPI_COMM_WORLD, &c->rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &c->size_);
+  m.owner = owner;
+  MPI_Comm_dup(base, &m.world);
+  MPI_Comm_dup(base, &m.notes);
+  MPI_Comm_rank(m.world, &c->rank_);
+  MPI_Comm_size(m.world, &c->size_);
   c->host_ = hostname();
-  std::vector<char> names(size_t(c->size_) * 256, '\0');
-  c->host_.copy(names.data() + size_t(c->rank_) * 256, 255);
-  MPI_Allgather(MPI_IN_PLACE, 256, MPI_CHAR, names.data(), 256, MPI_CHAR, MPI_COMM_WORLD);
-  for (int r = 0; r < c->size_; ++r) c->hosts_.emplace_back(names.data() + size_t(r) * 256);
+  c->hosts_ = hosts;
+  if (c->hosts_.empty()) {
+    std::vector<char> names(size_t(c->size_) * 256, '\0');
+    c->host_.copy(names.data() + size_t(c->rank_) * 256, 255);
+    MPI_Allgather(MPI_IN_PLACE, 256, MPI_CHAR, names.data(), 256, MPI_CHAR, m.world);
+    for (int r = 0; r < c->size_; ++r) c->hosts_.emplace_back(names.data() + size_t(r) * 256);
+  }
   MPI_Op_create(&bf16_sum, 1, &m.bf16_op);
-  MPI_Comm_dup(MPI_COMM_WORLD, &m.notes);
   m.latest.assign(size_t(c->size_), 0);
+  m.heard.assign(size_t(c->size_), std::chrono::steady_clock::now());
   for (int r = 0; r < c->size_; ++r)
     if (r != c->rank_ && (c->rank_ == 0 || r == 0)) m.note_from.push_back(r);
   m.note_in.assign(m.note_from.size(), 0);
   m.note_recv.assign(m.note_from.size(), MPI_REQUEST_NULL);
   for (size_t i = 0; i < m.note_from.size(); ++i) m.post_recv(i);
+  return c;
+}
+
+std::unique_ptr<Comm> Comm::world() {
+  if (!launched_by_mpi()) return single();
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  return Mpi::over(MPI_COMM_WORLD, true, {});
+}
+
+std::unique_ptr<Comm> Comm::duplicate() {
+  if (!mpi_) return single();
+  auto c = Mpi::over(mpi_->world, false, hosts_);
+  c->timeout_s_ = timeout_s_;
+  c->context_ = context_;
   return c;
 }
 
@@ -176,8 +210,9 @@ Comm::~Comm() {
   }
   for (auto& [seq, r] : m.note_send) MPI_Wait(&r, MPI_STATUS_IGNORE);
   MPI_Comm_free(&m.notes);
+  MPI_Comm_free(&m.world);
   MPI_Op_free(&m.bf16_op);
-  MPI_Finalize();
+  if (m.owner) MPI_Finalize();
 }
 
 void Comm::start_allreduce(float* data, int64_t n, bool bf16) {
@@ -187,13 +222,12 @@ void Comm::start_allreduce(float* data, int64_t n, bool bf16) {
     const int count = int(std::min(n - lo, kWindow));
     Mpi::Pending& p = mpi_->begin("all-reduce", rank_, size_);
     if (!bf16) {
-      MPI_Iallreduce(MPI_IN_PLACE, data + lo, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
-                     &p.request);
+      MPI_Iallreduce(MPI_IN_PLACE, data + lo, count, MPI_FLOAT, MPI_SUM, mpi_->world, &p.request);
       continue;
     }
     p.send16.resize(size_t(count));
     for (int i = 0; i < count; ++i) p.send16[size_t(i)] = f32_to_bf16(data[lo + i]);
-    MPI_Iallreduce(MPI_IN_PLACE, p.send16.data(), count, MPI_UINT16_T, m.bf16_op, MPI_COMM_WORLD,
+    MPI_Iallreduce(MPI_IN_PLACE, p.send16.data(), count, MPI_UINT16_T, m.bf16_op, mpi_->world,
                    &p.request);
     float* out = data + lo;
     p.finish = [out](Mpi::Pending& q) {
@@ -221,7 +255,7 @@ void Comm::start_reduce_scatter(const float* send, float* recv, const std::vecto
     window_parts(counts, lo, hi, p.counts, p.displs);
     float* out = recv + std::max<int64_t>(0, std::min(lo, mine_end) - mine_at);
     if (!bf16) {
-      MPI_Ireduce_scatter(send + lo, out, p.counts.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+      MPI_Ireduce_scatter(send + lo, out, p.counts.data(), MPI_FLOAT, MPI_SUM, mpi_->world,
                           &p.request);
       continue;
     }
@@ -229,7 +263,7 @@ void Comm::start_reduce_scatter(const float* send, float* recv, const std::vecto
     for (int64_t i = lo; i < hi; ++i) p.send16[size_t(i - lo)] = f32_to_bf16(send[i]);
     p.recv16.resize(size_t(std::max(1, p.counts[size_t(rank_)])));
     MPI_Ireduce_scatter(p.send16.data(), p.recv16.data(), p.counts.data(), MPI_UINT16_T, m.bf16_op,
-                        MPI_COMM_WORLD, &p.request);
+                        mpi_->world, &p.request);
     p.finish = [out, this](Mpi::Pending& q) {
       for (int i = 0; i < q.counts[size_t(rank_)]; ++i) out[i] = bf16_to_f32(q.recv16[size_t(i)]);
     };
@@ -245,38 +279,61 @@ void Comm::progress() {
 void Comm::wait() {
   if (!mpi_) return;
   Mpi& m = *mpi_;
+  using Clock = std::chrono::steady_clock;
   // Ranks other than 0 give rank 0 a moment to speak first: it knows who did not arrive.
   const double limit = timeout_s_ + (rank_ == 0 ? 0.0 : 2.0);
+  // A waiting rank says so every `beat` seconds; one not heard from for `silent` seconds is
+  // outside communication (computing — or stopped, or stuck).
+  const double beat = std::min(1.0, timeout_s_ / 8), silent = 4 * beat;
+  auto since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
   while (!m.pending.empty()) {
     Mpi::Pending& p = m.pending.front();
     for (int spins = 0; !p.done; ++spins) {
       m.test(p);
       m.poll_notes();
       if (p.done) break;
-      const double waited =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started).count();
-      if (waited > limit) {
-        std::string msg = "collective #" + std::to_string(p.seq) + " (" + p.what +
-                          (context_.empty() ? "" : ", " + context_) + ") has waited " +
-                          std::to_string(int(waited)) + " s: ";
-        std::string missing;
-        for (int r = 0; r < size_; ++r)
-          if (m.latest[size_t(r)] < p.seq && (rank_ == 0 || r == 0))
-            missing += (missing.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) +
-                       " on " + hosts_[size_t(r)];
-        if (!missing.empty())
-          msg += missing + " never reached it (died, stopped or hung)";
-        else if (rank_ == 0)
-          msg += "every rank reached it, but it did not complete (the network?)";
-        else
-          msg += "another rank never reached it (rank 0's message names it)";
-        abort(3, msg + "; ending the job (--collective-timeout sets the limit)");
+      if (since(m.last_beat) > beat) {
+        m.send_note(-p.seq, rank_, size_);
+        m.last_beat = Clock::now();
       }
+      const double waited = since(p.started);
+      if (waited > limit) timed_out(p.seq, p.what, waited, silent);
       if (spins > 100)
         std::this_thread::sleep_for(std::chrono::microseconds(spins > 10000 ? 500 : 20));
     }
     m.pending.pop_front();
   }
+}
+
+void Comm::timed_out(int64_t seq, const std::string& what, double waited, double silent) {
+  Mpi& m = *mpi_;
+  std::string msg = "collective #" + std::to_string(seq) + " (" + what +
+                    (context_->empty() ? "" : ", " + *context_) + ") has waited " +
+                    std::to_string(int(waited)) + " s: ";
+  // Rank 0 hears from every rank; the others from rank 0 only.
+  std::string absent, quiet;
+  for (int r = 0; r < size_; ++r) {
+    if (r == rank_ || (rank_ != 0 && r != 0)) continue;
+    const std::string who = "rank " + std::to_string(r) + " on " + hosts_[size_t(r)];
+    const double gone =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m.heard[size_t(r)])
+            .count();
+    if (m.latest[size_t(r)] < seq)
+      absent += (absent.empty() ? "" : ", ") + who;
+    else if (gone > silent)
+      quiet += (quiet.empty() ? "" : ", ") + who + " (silent " + std::to_string(int(gone)) + " s)";
+  }
+  if (!absent.empty())
+    msg += absent + " never reached it (died, stopped or hung)";
+  else if (!quiet.empty())
+    msg += quiet + " reached it but stopped answering (stopped, or stuck outside communication)";
+  else if (rank_ == 0)
+    msg += "every rank reached it and is waiting, but it did not complete (the network?)";
+  else
+    msg += "another rank is missing (rank 0's message names it)";
+  abort(3, msg + "; ending the job (--collective-timeout sets the limit)");
 }
 
 void Comm::allreduce_sum(float* data, int64_t n) {
@@ -289,7 +346,7 @@ void Comm::allreduce_sum(double* data, int64_t n) {
   for (int64_t lo = 0; lo < n; lo += kWindow) {
     Mpi::Pending& p = mpi_->begin("all-reduce", rank_, size_);
     MPI_Iallreduce(MPI_IN_PLACE, data + lo, int(std::min(n - lo, kWindow)), MPI_DOUBLE, MPI_SUM,
-                   MPI_COMM_WORLD, &p.request);
+                   mpi_->world, &p.request);
   }
   wait();
 }
@@ -297,7 +354,7 @@ void Comm::allreduce_sum(double* data, int64_t n) {
 void Comm::barrier() {
   if (!mpi_ || size_ == 1) return;
   Mpi::Pending& p = mpi_->begin("barrier", rank_, size_);
-  MPI_Ibarrier(MPI_COMM_WORLD, &p.request);
+  MPI_Ibarrier(mpi_->world, &p.request);
   wait();
 }
 
@@ -309,7 +366,7 @@ void Comm::allgather_parts(float* data, const std::vector<int64_t>& counts) {
     Mpi::Pending& p = mpi_->begin("all-gather", rank_, size_);
     window_parts(counts, lo, std::min(total, lo + kWindow), p.counts, p.displs);
     MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, data + lo, p.counts.data(), p.displs.data(),
-                    MPI_FLOAT, MPI_COMM_WORLD, &p.request);
+                    MPI_FLOAT, mpi_->world, &p.request);
   }
   wait();
 }
@@ -327,7 +384,7 @@ std::vector<std::string> Comm::allgather(const std::string& mine) {
   window_parts(sizes, 0, total, p.counts, p.displs);
   mine.copy(all.data() + p.displs[size_t(rank_)], mine.size());
   MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_CHAR, all.data(), p.counts.data(), p.displs.data(), MPI_CHAR,
-                  MPI_COMM_WORLD, &p.request);
+                  mpi_->world, &p.request);
   wait();
   std::vector<std::string> out;
   int64_t at = 0;
@@ -351,13 +408,14 @@ void Comm::abort(int code, const std::string& message) {
   std::fprintf(stderr, "error: rank %d of %d (%s): %s\n", rank_, size_, host_.c_str(),
                message.c_str());
   std::fflush(stderr);
-  if (mpi_) MPI_Abort(MPI_COMM_WORLD, code);
+  if (mpi_) MPI_Abort(mpi_->world, code);
   std::_Exit(code);
 }
 
 #else  // a build without MPI: always a world of one
 
 struct Comm::Mpi {};
+std::unique_ptr<Comm> Comm::duplicate() { return single(); }
 Comm::Comm() = default;
 Comm::~Comm() = default;
 

@@ -23,6 +23,10 @@ class Comm {
   // MPI when launched by one (an invalid_input error when this build has no MPI), else one.
   static std::unique_ptr<Comm> world();
   static std::unique_ptr<Comm> single();
+  // Collective: the same processes on a communicator of their own, whose collectives are
+  // ordered independently of this one's (the sharded trainer gathers weights on one while
+  // gradients reduce on the other). Destroy it before this one.
+  std::unique_ptr<Comm> duplicate();
   ~Comm();
   Comm(const Comm&) = delete;
   Comm& operator=(const Comm&) = delete;
@@ -36,7 +40,8 @@ class Comm {
   // How long one collective may wait for the other ranks before the job is ended.
   void set_timeout(double seconds) { timeout_s_ = seconds; }
   // Where the job is ("stage instruct step 12"), for the timeout message.
-  void set_context(std::string where) { context_ = std::move(where); }
+  // (Shared with duplicate()s.)
+  void set_context(std::string where) { *context_ = std::move(where); }
 
   // Blocking collectives. In place, the element-wise sum over all processes (the same order
   // on every rank, so the result is bit-identical everywhere).
@@ -68,11 +73,12 @@ class Comm {
  private:
   Comm();
   struct Mpi;
+  [[noreturn]] void timed_out(int64_t seq, const std::string& what, double waited, double silent);
   int rank_ = 0, size_ = 1;
   std::string host_;
   std::vector<std::string> hosts_;
   double timeout_s_ = 600;
-  std::string context_;
+  std::shared_ptr<std::string> context_ = std::make_shared<std::string>();
   std::unique_ptr<Mpi> mpi_;  // null: a world of one
 };
 

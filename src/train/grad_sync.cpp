@@ -36,7 +36,10 @@ void GradSync::backward(const Tensor& loss, bool last) {
   seen_.assign(params_.size(), 0);
   for (Bucket& b : buckets_) b.waiting = b.last - b.first;
   next_ = 0;
-  autograd::backward(loss, Tensor(), [this](TensorImpl* leaf) { leaf_done(leaf); });
+  if (hooks_.before_backward) hooks_.before_backward();
+  autograd::backward(
+      loss, Tensor(), [this](TensorImpl* leaf) { leaf_done(leaf); }, hooks_.before_node);
+  if (hooks_.after_backward) hooks_.after_backward();
   finish_pass();
   if (last) {
     if (opt_.reduce) comm_.allreduce_sum(had_.data(), int64_t(had_.size()));
@@ -66,6 +69,7 @@ void GradSync::leaf_done(TensorImpl* leaf) {
   p.zero_grad();  // its memory is free again before backward goes on
   seen_[i] = 1;
   --b.waiting;
+  if (hooks_.leaf_done) hooks_.leaf_done(i);
   launch_ready();
   comm_.progress();
 }

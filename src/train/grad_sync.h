@@ -13,8 +13,11 @@
 // any rank gets no update, as in one pass over the whole batch.
 #pragma once
 
+#include <functional>
 #include <unordered_map>
 #include <vector>
+
+#include "autograd/backward.h"
 
 #include "train/comm.h"
 #include "train/flat_layout.h"
@@ -28,6 +31,13 @@ struct GradSyncOptions {
   bool reduce = true;
   bool bf16 = false;  // reduce in bfloat16 (half the bytes)
   int64_t bucket_bytes = int64_t(25) << 20;
+};
+
+// What a sharded optimizer does around each backward pass (train/sharded_adamw.h).
+struct PassHooks {
+  std::function<void()> before_backward, after_backward;
+  autograd::BeforeNode before_node;
+  std::function<void(size_t param)> leaf_done;  // after its gradient was taken
 };
 
 class GradSync {
@@ -45,6 +55,7 @@ class GradSync {
   std::vector<float>& sums() { return sums_; }
   // Replicated: the sums become the parameters' .grad() (for clip_grad_norm and AdamW).
   void store_grads() const;
+  void set_hooks(PassHooks hooks) { hooks_ = std::move(hooks); }
 
  private:
   void leaf_done(TensorImpl* leaf);
@@ -55,6 +66,7 @@ class GradSync {
   const FlatLayout& layout_;
   Comm& comm_;
   GradSyncOptions opt_;
+  PassHooks hooks_;
   std::unordered_map<TensorImpl*, size_t> index_;
   std::vector<size_t> bucket_of_;  // per parameter
   struct Bucket {

@@ -1,8 +1,10 @@
 #include "train/sharded_adamw.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "core/autograd_node.h"
 #include "core/error.h"
 #include "core/storage.h"
 #include "formats/gguf.h"
@@ -52,30 +54,175 @@ ShardedAdamW::ShardedAdamW(std::vector<Tensor> params, std::vector<std::string> 
   v_.assign(size_t(layout_.owned()), 0.0f);
 }
 
-void ShardedAdamW::gather() {
-  if (level_ != ShardLevel::parameters || !released_) return;
-  std::vector<float> flat(size_t(layout_.total()));
-  std::copy(shard_.begin(), shard_.end(), flat.begin() + layout_.begin);
-  comm_.allgather_parts(flat.data(), layout_.counts);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    TensorImpl& t = *params_[i].impl();
-    t.storage = Storage::allocate(size_t(sizes_[i]) * sizeof(float), false);
-    std::memcpy(t.storage->data(), flat.data() + layout_.offsets[i],
-                size_t(sizes_[i]) * sizeof(float));
-  }
-  released_ = false;
+ShardedAdamW::~ShardedAdamW() {
+  for (nn::Module* m : hooked_) m->set_pre_forward({});
 }
 
-void ShardedAdamW::release() {
-  if (level_ != ShardLevel::parameters || released_) return;
+void ShardedAdamW::set_units(const std::vector<nn::Module*>& blocks) {
+  if (!zero3()) return;
+  ANYMAL_ASSERT(!sharded_ && units_.empty());
+  std::unordered_map<const TensorImpl*, size_t> index;
+  for (size_t i = 0; i < params_.size(); ++i) index[params_[i].impl()] = i;
+  unit_of_.assign(params_.size(), -1);
+  for (nn::Module* block : blocks) {
+    std::vector<size_t> mine;
+    for (const Tensor& t : block->trainable_parameters())
+      if (auto it = index.find(t.impl()); it != index.end()) mine.push_back(it->second);
+    if (mine.empty()) continue;  // nothing of it trains
+    std::sort(mine.begin(), mine.end());
+    if (mine.back() - mine.front() + 1 != mine.size()) continue;  // not contiguous: root
+    Unit u;
+    u.first = mine.front();
+    u.last = mine.back() + 1;
+    u.lo = layout_.offsets[u.first];
+    u.hi = layout_.offsets[u.last];
+    for (size_t i = u.first; i < u.last; ++i) {
+      unit_of_[i] = int(units_.size());
+      unit_by_storage_[params_[i].impl()->storage.get()] = units_.size();
+    }
+    const size_t k = units_.size();
+    block->set_pre_forward([this, k] { forward_enter(k); });
+    hooked_.push_back(block);
+    units_.push_back(u);
+  }
+  for (size_t i = 0; i < params_.size();) {  // the root unit, as runs of the flat vector
+    if (unit_of_[i] >= 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < params_.size() && unit_of_[j] < 0) ++j;
+    root_runs_.emplace_back(layout_.offsets[i], layout_.offsets[j]);
+    i = j;
+  }
+  gather_comm_ = comm_.duplicate();
+}
+
+void ShardedAdamW::shard_weights() {
+  if (!zero3()) return;
+  if (units_.empty() && root_runs_.empty()) {  // set_units() was not called: one root unit
+    unit_of_.assign(params_.size(), -1);
+    root_runs_.emplace_back(0, layout_.total());
+    gather_comm_ = comm_.duplicate();
+  }
   shard_.resize(size_t(layout_.owned()));
   layout_.for_each_piece(layout_.begin, layout_.end,
                          [&](size_t i, int64_t e, int64_t n, int64_t j) {
                            const float* p = params_[i].data<float>() + e;
                            std::copy(p, p + n, shard_.begin() + (j - layout_.begin));
                          });
-  for (const Tensor& p : params_) p.impl()->storage = Storage::allocate(0, false);
-  released_ = true;
+  drop(0, params_.size());
+  sharded_ = true;
+}
+
+void ShardedAdamW::gather_range(int64_t lo, int64_t hi) {
+  if (hi <= lo) return;
+  std::vector<int64_t> counts;
+  int64_t at = 0;
+  for (int64_t c : layout_.counts) {
+    counts.push_back(std::max<int64_t>(0, std::min(hi, at + c) - std::max(lo, at)));
+    at += c;
+  }
+  std::vector<float> buf(size_t(hi - lo));
+  const int64_t a = std::max(lo, layout_.begin), z = std::min(hi, layout_.end);
+  if (z > a)
+    std::copy(shard_.begin() + (a - layout_.begin), shard_.begin() + (z - layout_.begin),
+              buf.begin() + (a - lo));
+  gather_comm_->allgather_parts(buf.data(), counts);
+  layout_.for_each_piece(lo, hi, [&](size_t i, int64_t e, int64_t n, int64_t j) {
+    params_[i].impl()->storage->restore();
+    std::copy(buf.begin() + (j - lo), buf.begin() + (j - lo + n),
+              params_[i].mutable_data<float>() + e);
+  });
+}
+
+void ShardedAdamW::drop(size_t first, size_t last) {
+  for (size_t i = first; i < last; ++i) params_[i].impl()->storage->drop();
+}
+
+void ShardedAdamW::begin_passes() {
+  if (!zero3()) return;
+  for (const auto& [lo, hi] : root_runs_) gather_range(lo, hi);
+  forward_next_ = 0;
+}
+
+void ShardedAdamW::end_passes() {
+  if (zero3()) drop(0, params_.size());
+}
+
+void ShardedAdamW::gather_all() {
+  if (!zero3() || !sharded_) return;
+  gather_range(0, layout_.total());
+  for (nn::Module* m : hooked_) m->set_pre_forward({});
+  hooked_.clear();
+  sharded_ = false;
+}
+
+// Forward reached unit k: every unit up to it is gathered in turn (those this rank's examples
+// skipped, only to take part in the collective), the one forward leaves is freed.
+void ShardedAdamW::forward_enter(size_t k) {
+  if (k < forward_next_) {
+    if (params_[units_[k].first].impl()->storage->dropped())
+      throw_error(ErrorKind::unsupported,
+                  "--shard parameters: a transformer block ran twice in one forward pass");
+    return;
+  }
+  if (forward_next_ > 0) {
+    const Unit& prev = units_[forward_next_ - 1];
+    drop(prev.first, prev.last);
+  }
+  for (size_t j = forward_next_; j <= k; ++j) {
+    gather_range(units_[j].lo, units_[j].hi);
+    if (j < k) drop(units_[j].first, units_[j].last);
+  }
+  forward_next_ = k + 1;
+}
+
+// Backward is about to read unit k: gathered, after the units above it (in reverse order).
+void ShardedAdamW::backward_need(size_t k) {
+  if (int64_t(k) > backward_next_) {
+    if (params_[units_[k].first].impl()->storage->dropped())
+      throw_error(ErrorKind::internal,
+                  "--shard parameters: a block's weights were needed after "
+                  "its gradients were complete");
+    return;
+  }
+  for (int64_t j = backward_next_; j >= int64_t(k); --j) {
+    const Unit& u = units_[size_t(j)];
+    gather_range(u.lo, u.hi);
+    if (j > int64_t(k)) drop(u.first, u.last);
+  }
+  backward_next_ = int64_t(k) - 1;
+}
+
+PassHooks ShardedAdamW::pass_hooks() {
+  if (!zero3()) return {};
+  PassHooks h;
+  h.before_backward = [this] {
+    // The units forward did not reach take part in their gathers; all are freed.
+    for (size_t j = forward_next_; j < units_.size(); ++j) gather_range(units_[j].lo, units_[j].hi);
+    for (const Unit& u : units_) drop(u.first, u.last);
+    for (Unit& u : units_) u.pending = u.last - u.first;
+    backward_next_ = int64_t(units_.size()) - 1;
+  };
+  h.before_node = [this](const autograd::Node& op) {
+    for (const Tensor& in : op.inputs)
+      if (in.defined())
+        if (auto it = unit_by_storage_.find(in.impl()->storage.get()); it != unit_by_storage_.end())
+          backward_need(it->second);
+  };
+  h.leaf_done = [this](size_t i) {
+    if (unit_of_.empty() || unit_of_[i] < 0) return;
+    Unit& u = units_[size_t(unit_of_[i])];
+    if (--u.pending == 0) drop(u.first, u.last);  // its gradients are all taken
+  };
+  h.after_backward = [this] {
+    for (int64_t j = backward_next_; j >= 0; --j)
+      gather_range(units_[size_t(j)].lo, units_[size_t(j)].hi);
+    for (const Unit& u : units_) drop(u.first, u.last);
+    forward_next_ = 0;
+  };
+  return h;
 }
 
 float ShardedAdamW::step(GradSync& grads, float lr, float clip) {
@@ -111,7 +258,7 @@ float ShardedAdamW::step(GradSync& grads, float lr, float clip) {
         adamw_update(p, m_.data() + (j - layout_.begin), v_.data() + (j - layout_.begin), g + j, n,
                      k);
       });
-  if (level_ == ShardLevel::parameters || !comm_.distributed()) return norm;
+  if (zero3() || !comm_.distributed()) return norm;
   // Every rank's updated range, to every rank.
   std::vector<float> flat(size_t(layout_.total()));
   layout_.for_each_piece(
@@ -128,7 +275,7 @@ float ShardedAdamW::step(GradSync& grads, float lr, float clip) {
 }
 
 void ShardedAdamW::save(const std::string& path, const nn::Module& model, nlohmann::json state) {
-  if (level_ == ShardLevel::parameters && !released_) release();
+  ANYMAL_ASSERT(!zero3() || sharded_);
   std::vector<std::pair<std::string, const float*>> arrays = {{"m", m_.data()}, {"v", v_.data()}};
   if (level_ == ShardLevel::parameters) arrays.emplace_back("param", shard_.data());
   save_shard(path, comm_.rank(), comm_.size(), layout_.begin, layout_.end, arrays);
@@ -142,7 +289,7 @@ void ShardedAdamW::save(const std::string& path, const nn::Module& model, nlohma
 }
 
 void ShardedAdamW::load(const std::string& checkpoint) {
-  ANYMAL_ASSERT(!released_);
+  ANYMAL_ASSERT(!sharded_);
   m_ = read_flat(checkpoint, "m", names_, sizes_, layout_.begin, layout_.end);
   v_ = read_flat(checkpoint, "v", names_, sizes_, layout_.begin, layout_.end);
   const nlohmann::json state = read_checkpoint_state(checkpoint);

@@ -184,6 +184,20 @@ void check_context(const models::AnymalModel& m, const StageConfig& st, const te
   }
 }
 
+// The transformer blocks of the model's towers in the order a forward pass runs them (the
+// inputs' towers in modality order, then the language model): ZeRO-3's units.
+std::vector<nn::Module*> transformer_blocks(models::AnymalModel& m) {
+  std::vector<nn::Module*> out;
+  auto add = [&](auto& blocks) {
+    for (auto& b : blocks) out.push_back(b.get());
+  };
+  add(m.vit.blocks);
+  if (m.audio) add(m.audio->encoder.blocks);
+  if (m.imu) add(m.imu->encoder.blocks);
+  add(m.lm.blocks);
+  return out;
+}
+
 // metrics.jsonl without the lines past (stage, step): what a resumed run will write again.
 std::vector<LossPoint> trim_metrics(const std::string& path, int64_t stage, int64_t step) {
   std::vector<LossPoint> points;
@@ -358,7 +372,11 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
         st.name.c_str(), st.kind.c_str(), (long long)st.steps, (long long)st.batch, pool.size(),
         (long long)n_trainable, mem.weights / 1048576.0, mem.gradients / 1048576.0,
         mem.optimizer / 1048576.0, shard_level_name(opt.shard));
-    if (zero) zero->release();
+    if (zero) {
+      zero->set_units(transformer_blocks(model));
+      zero->shard_weights();
+      if (sync) sync->set_hooks(zero->pass_hooks());
+    }
     const auto stage_start = std::chrono::steady_clock::now();
     const int64_t first_step = step;
     double window_loss = 0, window_tokens = 0, window_flops = 0;
@@ -384,7 +402,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       comm->set_context("stage " + st.name + " step " + std::to_string(step + 1));
       if (sliced) comm->allreduce_sum(&total_targets, 1);
       for (const Tensor& t : trainable) t.zero_grad();
-      if (zero) zero->gather();
+      if (zero) zero->begin_passes();
       double sums[3] = {0, 0, 0};  // loss, tokens, flops
       for (size_t a = 0; a < micro.size(); ++a) {
         int64_t tokens = 0;
@@ -403,7 +421,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       const double step_loss = sums[0], tokens = sums[1], flops = sums[2];
       const float lr = schedule.at(step);
       if (zero) {
-        zero->release();
+        zero->end_passes();
         zero->step(*sync, lr, st.clip_grad);
       } else {
         if (sync) sync->store_grads();
@@ -463,7 +481,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       }
       if (opt.stop_after && opt.stop_after(s, done)) return;
     }
-    if (zero) zero->gather();  // whole again: the next stage, its checkpoint and the export
+    if (zero) zero->gather_all();  // whole again: the next stage, its checkpoint and the export
     // The next stage starts from this one's end: a resume there begins at its step 0.
     if (writer && s + 1 < int64_t(r.stages.size())) {
       nlohmann::json state = {{"stage", s + 1},

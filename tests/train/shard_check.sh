@@ -141,5 +141,6 @@ took=$(( $(date +%s) - stopped_at ))
 kill -KILL "$victim" 2> /dev/null || true
 [ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "the job survived a stopped rank: status $status"
 [ "$took" -le 30 ] || fail "the job took $took s to stop"
-grep -q "rank 1 on .* never reached it" "$tmp/hung.log" || fail "not named: $(cat "$tmp/hung.log")"
-echo "rank 1 stopped: the job ended in $took s naming it ($(grep -o 'collective #[0-9]* ([^)]*)' "$tmp/hung.log" | head -1))"
+grep -Eq "rank 1 on .* (never reached it|reached it but stopped answering)" "$tmp/hung.log" ||
+  fail "not named: $(cat "$tmp/hung.log")"
+echo "rank 1 stopped: the job ended in $took s: $(grep -o 'collective #.*answering)\|collective #.*hung)' "$tmp/hung.log" | head -1)"
