@@ -290,7 +290,7 @@ void Comm::wait() {
   };
   while (!m.pending.empty()) {
     Mpi::Pending& p = m.pending.front();
-    for (int spins = 0; !p.done; ++spins) {
+    while (!p.done) {
       m.test(p);
       m.poll_notes();
       if (p.done) break;
@@ -300,8 +300,12 @@ void Comm::wait() {
       }
       const double waited = since(p.started);
       if (waited > limit) timed_out(p.seq, p.what, waited, silent);
-      if (spins > 100)
-        std::this_thread::sleep_for(std::chrono::microseconds(spins > 10000 ? 500 : 20));
+      // Open MPI advances a non-blocking collective only inside MPI calls: test again at
+      // once (yielding the core), and only sleep between tests in a wait already long.
+      if (waited > 2.0)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      else
+        std::this_thread::yield();
     }
     m.pending.pop_front();
   }

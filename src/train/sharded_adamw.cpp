@@ -123,16 +123,17 @@ void ShardedAdamW::gather_range(int64_t lo, int64_t hi) {
     counts.push_back(std::max<int64_t>(0, std::min(hi, at + c) - std::max(lo, at)));
     at += c;
   }
-  std::vector<float> buf(size_t(hi - lo));
+  // A scratch buffer kept across calls: a fresh one per gather costs page faults each step.
+  if (scratch_.size() < size_t(hi - lo)) scratch_.resize(size_t(hi - lo));
+  float* buf = scratch_.data();
   const int64_t a = std::max(lo, layout_.begin), z = std::min(hi, layout_.end);
   if (z > a)
     std::copy(shard_.begin() + (a - layout_.begin), shard_.begin() + (z - layout_.begin),
-              buf.begin() + (a - lo));
-  gather_comm_->allgather_parts(buf.data(), counts);
+              buf + (a - lo));
+  gather_comm_->allgather_parts(buf, counts);
   layout_.for_each_piece(lo, hi, [&](size_t i, int64_t e, int64_t n, int64_t j) {
     params_[i].impl()->storage->restore();
-    std::copy(buf.begin() + (j - lo), buf.begin() + (j - lo + n),
-              params_[i].mutable_data<float>() + e);
+    std::copy(buf + (j - lo), buf + (j - lo + n), params_[i].mutable_data<float>() + e);
   });
 }
 
@@ -260,14 +261,14 @@ float ShardedAdamW::step(GradSync& grads, float lr, float clip) {
       });
   if (zero3() || !comm_.distributed()) return norm;
   // Every rank's updated range, to every rank.
-  std::vector<float> flat(size_t(layout_.total()));
-  layout_.for_each_piece(
-      layout_.begin, layout_.end, [&](size_t i, int64_t e, int64_t n, int64_t j) {
-        std::copy(params_[i].data<float>() + e, params_[i].data<float>() + e + n, flat.begin() + j);
-      });
-  comm_.allgather_parts(flat.data(), layout_.counts);
+  if (scratch_.size() < size_t(layout_.total())) scratch_.resize(size_t(layout_.total()));
+  float* flat = scratch_.data();
+  layout_.for_each_piece(layout_.begin, layout_.end, [&](size_t i, int64_t e, int64_t n, int64_t j) {
+    std::copy(params_[i].data<float>() + e, params_[i].data<float>() + e + n, flat + j);
+  });
+  comm_.allgather_parts(flat, layout_.counts);
   auto store = [&](size_t i, int64_t e, int64_t n, int64_t j) {
-    std::copy(flat.begin() + j, flat.begin() + j + n, params_[i].mutable_data<float>() + e);
+    std::copy(flat + j, flat + j + n, params_[i].mutable_data<float>() + e);
   };
   layout_.for_each_piece(0, layout_.begin, store);
   layout_.for_each_piece(layout_.end, layout_.total(), store);

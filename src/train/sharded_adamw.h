@@ -94,6 +94,7 @@ class ShardedAdamW {
   ShardLevel level_;
   FlatLayout layout_;
   std::vector<float> m_, v_, shard_;  // this rank's range; shard_: ZeRO-3's weights
+  std::vector<float> scratch_;        // all-gather buffer, kept across steps
   int64_t step_ = 0;
   // ZeRO-3's units.
   std::unique_ptr<Comm> gather_comm_;
