@@ -108,15 +108,15 @@ int main(int argc, char** argv) {
                    std::chrono::duration<double>(t2 - t1).count(),
                    std::chrono::duration<double>(t3 - t2).count());
     if (step >= 2)
-      times.push_back(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
   if (rank == 0)
-    std::printf("%d ranks x %d threads  %-10s %s bucket %6.1f MB  step %.3f s  %7.0f tokens/s  "
-                "peak RSS %.0f MiB\n",
-                world, threads, shard.c_str(), bf16 ? "bf16" : "f32 ", bucket_mb, median,
-                double(batch * seq) / median, train::peak_rss_mib());
+    std::printf(
+        "%d ranks x %d threads  %-10s %s bucket %6.1f MB  step %.3f s  %7.0f tokens/s  "
+        "peak RSS %.0f MiB\n",
+        world, threads, shard.c_str(), bf16 ? "bf16" : "f32 ", bucket_mb, median,
+        double(batch * seq) / median, train::peak_rss_mib());
   return 0;
 }

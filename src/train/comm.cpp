@@ -215,8 +215,8 @@ Comm::~Comm() {
   if (m.owner) MPI_Finalize();
 }
 
-void Comm::start_allreduce(float* data, int64_t n, bool bf16) {
-  if (!mpi_ || size_ == 1) return;
+int64_t Comm::start_allreduce(float* data, int64_t n, bool bf16) {
+  if (!mpi_ || size_ == 1) return 0;
   Mpi& m = *mpi_;
   for (int64_t lo = 0; lo < n; lo += kWindow) {
     const int count = int(std::min(n - lo, kWindow));
@@ -234,10 +234,11 @@ void Comm::start_allreduce(float* data, int64_t n, bool bf16) {
       for (size_t i = 0; i < q.send16.size(); ++i) out[i] = bf16_to_f32(q.send16[i]);
     };
   }
+  return m.seq;
 }
 
-void Comm::start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
-                                bool bf16) {
+int64_t Comm::start_reduce_scatter(const float* send, float* recv,
+                                   const std::vector<int64_t>& counts, bool bf16) {
   int64_t total = 0, mine_at = 0;
   for (int r = 0; r < int(counts.size()); ++r) {
     if (r == rank_) mine_at = total;
@@ -245,7 +246,7 @@ void Comm::start_reduce_scatter(const float* send, float* recv, const std::vecto
   }
   if (!mpi_ || size_ == 1) {
     std::copy(send, send + total, recv);
-    return;
+    return 0;
   }
   Mpi& m = *mpi_;
   const int64_t mine_end = mine_at + counts[size_t(rank_)];
@@ -268,12 +269,20 @@ void Comm::start_reduce_scatter(const float* send, float* recv, const std::vecto
       for (int i = 0; i < q.counts[size_t(rank_)]; ++i) out[i] = bf16_to_f32(q.recv16[size_t(i)]);
     };
   }
+  return m.seq;
 }
 
 void Comm::progress() {
   if (!mpi_) return;
   for (auto& p : mpi_->pending) mpi_->test(p);
   mpi_->poll_notes();
+  while (!mpi_->pending.empty() && mpi_->pending.front().done) mpi_->pending.pop_front();
+}
+
+bool Comm::finished(int64_t ticket) {
+  if (!mpi_) return true;
+  progress();
+  return mpi_->pending.empty() || mpi_->pending.front().seq > ticket;
 }
 
 void Comm::wait() {
@@ -437,12 +446,14 @@ std::unique_ptr<Comm> Comm::world() {
               "and rebuild)");
 }
 
-void Comm::start_allreduce(float*, int64_t, bool) {}
-void Comm::start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
-                                bool) {
+int64_t Comm::start_allreduce(float*, int64_t, bool) { return 0; }
+int64_t Comm::start_reduce_scatter(const float* send, float* recv,
+                                   const std::vector<int64_t>& counts, bool) {
   std::copy(send, send + counts.at(0), recv);
+  return 0;
 }
 void Comm::progress() {}
+bool Comm::finished(int64_t) { return true; }
 void Comm::wait() {}
 void Comm::allreduce_sum(float*, int64_t) {}
 void Comm::allreduce_sum(double*, int64_t) {}

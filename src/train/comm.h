@@ -54,16 +54,18 @@ class Comm {
   // receives the others' (in place).
   void allgather_parts(float* data, const std::vector<int64_t>& counts);
 
-  // Collectives in flight, so communication overlaps computation: start_* returns at once,
-  // progress() lets MPI advance them (call it between pieces of work), wait() completes all
-  // of them. Buffers must stay valid and untouched until wait() returns. With bf16 the values
-  // travel and are summed as bfloat16 (half the bytes; every partial sum rounded to bf16).
-  void start_allreduce(float* data, int64_t n, bool bf16);
+  // Collectives in flight, so communication overlaps computation: start_* returns at once
+  // with a ticket, progress() lets MPI advance them (call it between pieces of work),
+  // finished(ticket) says whether that one (and every one started before it) is complete,
+  // wait() completes all of them. Buffers must stay valid and untouched until then. With bf16
+  // the values travel and are summed as bfloat16 (half the bytes; each partial sum rounded).
+  int64_t start_allreduce(float* data, int64_t n, bool bf16);
   // send holds size() consecutive parts (counts[r] long); recv gets the sum over ranks of
   // this rank's part.
-  void start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
-                            bool bf16);
+  int64_t start_reduce_scatter(const float* send, float* recv, const std::vector<int64_t>& counts,
+                               bool bf16);
   void progress();
+  bool finished(int64_t ticket);
   void wait();
 
   // The MPI library's own version line ("" for a world of one).

@@ -35,7 +35,7 @@ void GradSync::backward(const Tensor& loss, bool last) {
   reducing_ = opt_.sharded || last;
   seen_.assign(params_.size(), 0);
   for (Bucket& b : buckets_) b.waiting = b.last - b.first;
-  next_ = 0;
+  next_ = collected_ = 0;
   if (hooks_.before_backward) hooks_.before_backward();
   autograd::backward(
       loss, Tensor(), [this](TensorImpl* leaf) { leaf_done(leaf); }, hooks_.before_node);
@@ -72,6 +72,20 @@ void GradSync::leaf_done(TensorImpl* leaf) {
   if (hooks_.leaf_done) hooks_.leaf_done(i);
   launch_ready();
   comm_.progress();
+  if (opt_.sharded) collect(false);
+}
+
+// Sharded: the buckets whose reduction is complete add this rank's range to the sums and free
+// their buffers, so that only the buckets in flight hold gradients beyond the shard.
+void GradSync::collect(bool all) {
+  for (; collected_ < next_; ++collected_) {
+    Bucket& b = buckets_[collected_];
+    if (!all && !comm_.finished(b.ticket)) break;
+    const int64_t lo = std::max(b.lo, layout_.begin), hi = std::min(b.hi, layout_.end);
+    for (int64_t j = lo; j < hi; ++j) sums_[size_t(j - layout_.begin)] += b.recv[size_t(j - lo)];
+    b.send = {};
+    b.recv = {};
+  }
 }
 
 void GradSync::launch_ready() {
@@ -91,7 +105,7 @@ void GradSync::launch_ready() {
     if (b.send.empty()) b.send.assign(size_t(b.hi - b.lo), 0.0f);
     b.recv.assign(size_t(std::max<int64_t>(1, counts[size_t(comm_.rank())])), 0.0f);
     if (opt_.reduce) {
-      comm_.start_reduce_scatter(b.send.data(), b.recv.data(), counts, opt_.bf16);
+      b.ticket = comm_.start_reduce_scatter(b.send.data(), b.recv.data(), counts, opt_.bf16);
     } else {
       const int64_t lo = std::max(b.lo, layout_.begin), hi = std::min(b.hi, layout_.end);
       if (hi > lo)
@@ -107,13 +121,7 @@ void GradSync::finish_pass() {
   ANYMAL_ASSERT(next_ == buckets_.size());
   if (!reducing_) return;
   comm_.wait();
-  if (!opt_.sharded) return;
-  for (Bucket& b : buckets_) {
-    const int64_t lo = std::max(b.lo, layout_.begin), hi = std::min(b.hi, layout_.end);
-    for (int64_t j = lo; j < hi; ++j) sums_[size_t(j - layout_.begin)] += b.recv[size_t(j - lo)];
-    b.send = {};
-    b.recv = {};
-  }
+  if (opt_.sharded) collect(true);
 }
 
 void GradSync::store_grads() const {

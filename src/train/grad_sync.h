@@ -61,6 +61,7 @@ class GradSync {
   void leaf_done(TensorImpl* leaf);
   void launch_ready();
   void finish_pass();
+  void collect(bool all);
 
   const std::vector<Tensor>& params_;
   const FlatLayout& layout_;
@@ -74,9 +75,11 @@ class GradSync {
     int64_t lo = 0, hi = 0;      // flat range
     size_t waiting = 0;          // parameters not yet complete in this pass
     std::vector<float> send, recv;
+    int64_t ticket = 0;  // of its reduction (Comm::finished)
   };
   std::vector<Bucket> buckets_;
-  size_t next_ = 0;  // the next bucket to launch (all ranks launch in the same order)
+  size_t next_ = 0;       // the next bucket to launch (all ranks launch in the same order)
+  size_t collected_ = 0;  // sharded: buckets before it are added to the sums and freed
   bool reducing_ = false, fresh_ = true;
   std::vector<char> seen_;  // parameter complete in this pass
   std::vector<float> had_, sums_;

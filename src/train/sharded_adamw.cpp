@@ -263,9 +263,10 @@ float ShardedAdamW::step(GradSync& grads, float lr, float clip) {
   // Every rank's updated range, to every rank.
   if (scratch_.size() < size_t(layout_.total())) scratch_.resize(size_t(layout_.total()));
   float* flat = scratch_.data();
-  layout_.for_each_piece(layout_.begin, layout_.end, [&](size_t i, int64_t e, int64_t n, int64_t j) {
-    std::copy(params_[i].data<float>() + e, params_[i].data<float>() + e + n, flat + j);
-  });
+  layout_.for_each_piece(
+      layout_.begin, layout_.end, [&](size_t i, int64_t e, int64_t n, int64_t j) {
+        std::copy(params_[i].data<float>() + e, params_[i].data<float>() + e + n, flat + j);
+      });
   comm_.allgather_parts(flat, layout_.counts);
   auto store = [&](size_t i, int64_t e, int64_t n, int64_t j) {
     std::copy(flat + j, flat + j + n, params_[i].mutable_data<float>() + e);
