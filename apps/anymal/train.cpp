@@ -21,7 +21,7 @@ namespace anymal::cli {
 Runner add_train_command(CLI::App& app, const GlobalOptions&) {
   auto* cmd = app.add_subcommand("train", "train a model with a staged recipe (JSON config)");
   struct Args {
-    std::string config, out, shard = "none", reduce = "f32";
+    std::string config, out, shard = "none", reduce = "f32", collectives = "mpi";
     bool resume = false, quiet = false;
     double bucket_mb = 25, timeout_s = 600;
   };
@@ -39,6 +39,10 @@ Runner add_train_command(CLI::App& app, const GlobalOptions&) {
   cmd->add_option("--bucket-mb", a->bucket_mb,
                   "gradient bucket size (reduction overlaps the backward pass; default 25)")
       ->check(CLI::Range(0.001, 4096.0));
+  cmd->add_option("--collectives", a->collectives,
+                  "mpi (default) or nccl: gradient and weight collectives through NCCL on each "
+                  "rank's GPU")
+      ->check(CLI::IsMember({"mpi", "nccl"}));
   cmd->add_option("--collective-timeout", a->timeout_s,
                   "seconds a process waits for the others before ending the job (default 600)")
       ->check(CLI::Range(1.0, 1e6));
@@ -63,8 +67,9 @@ Runner add_train_command(CLI::App& app, const GlobalOptions&) {
         const std::string text((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
         train::require_same_job(*comm, text + "\n" + a->shard + " " + a->reduce + " " +
-                                           std::to_string(a->bucket_mb) + " " +
-                                           std::to_string(a->resume));
+                                           std::to_string(a->bucket_mb) + " " + a->collectives +
+                                           " " + std::to_string(a->resume));
+        if (a->collectives == "nccl") log_info("collectives: %s", comm->use_nccl().c_str());
       }
       train::run_recipe(recipe, a->out, opt);
     } catch (const std::exception& e) {

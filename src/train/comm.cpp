@@ -13,6 +13,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "train/nccl_backend.h"
 
 #ifdef ANYMAL_HAVE_MPI
 #include <mpi.h>
@@ -76,6 +77,7 @@ struct Comm::Mpi {
     std::vector<int> counts, displs;
     std::vector<uint16_t> send16, recv16;
     std::function<void(Pending&)> finish;
+    std::function<bool()> poll;  // NCCL: complete? (instead of the MPI request)
   };
   MPI_Op bf16_op = MPI_OP_NULL;
   MPI_Comm world = MPI_COMM_NULL;  // this object's collectives (a duplicate of the world's)
@@ -139,7 +141,10 @@ struct Comm::Mpi {
   void test(Pending& p) {
     if (p.done) return;
     int flag = 0;
-    MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE);
+    if (p.poll)
+      flag = p.poll();
+    else
+      MPI_Test(&p.request, &flag, MPI_STATUS_IGNORE);
     if (!flag) return;
     p.done = true;
     if (p.finish) p.finish(p);
@@ -201,6 +206,7 @@ std::unique_ptr<Comm> Comm::duplicate() {
 }
 
 Comm::~Comm() {
+  nccl_.reset();
   if (!mpi_) return;
   Mpi& m = *mpi_;
   barrier();  // every rank's last notes are sent before the receives are withdrawn
@@ -215,8 +221,24 @@ Comm::~Comm() {
   if (m.owner) MPI_Finalize();
 }
 
+std::string Comm::use_nccl() {
+  if (!mpi_ || size_ == 1) return "one process: nothing to reduce";
+  const std::string id = rank_ == 0 ? NcclBackend::unique_id() : "";
+  nccl_ = NcclBackend::create(rank_, size_, allgather(id)[0]);
+  return nccl_->describe();
+}
+
+// An operation enqueued on NCCL's stream, registered like an MPI one (notes, timeout).
+int64_t Comm::nccl_op(const char* what, const std::function<void()>& enqueue) {
+  Mpi::Pending& p = mpi_->begin(what, rank_, size_);
+  enqueue();
+  p.poll = [this] { return nccl_->done(); };
+  return p.seq;
+}
+
 int64_t Comm::start_allreduce(float* data, int64_t n, bool bf16) {
   if (!mpi_ || size_ == 1) return 0;
+  if (nccl_) return nccl_op("all-reduce (NCCL)", [&] { nccl_->allreduce(data, n, bf16); });
   Mpi& m = *mpi_;
   for (int64_t lo = 0; lo < n; lo += kWindow) {
     const int count = int(std::min(n - lo, kWindow));
@@ -248,6 +270,9 @@ int64_t Comm::start_reduce_scatter(const float* send, float* recv,
     std::copy(send, send + total, recv);
     return 0;
   }
+  if (nccl_)
+    return nccl_op("reduce-scatter (NCCL)",
+                   [&] { nccl_->reduce_scatter(send, recv, counts, bf16); });
   Mpi& m = *mpi_;
   const int64_t mine_end = mine_at + counts[size_t(rank_)];
   for (int64_t lo = 0; lo < total; lo += kWindow) {
@@ -373,6 +398,10 @@ void Comm::barrier() {
 
 void Comm::allgather_parts(float* data, const std::vector<int64_t>& counts) {
   if (!mpi_ || size_ == 1) return;
+  if (nccl_) {
+    nccl_op("all-gather (NCCL)", [&] { nccl_->allgather(data, counts); });
+    return wait();
+  }
   int64_t total = 0;
   for (int64_t c : counts) total += c;
   for (int64_t lo = 0; lo < total; lo += kWindow) {
@@ -421,6 +450,7 @@ void Comm::abort(int code, const std::string& message) {
   std::fprintf(stderr, "error: rank %d of %d (%s): %s\n", rank_, size_, host_.c_str(),
                message.c_str());
   std::fflush(stderr);
+  if (nccl_) nccl_->abort();
   if (mpi_) MPI_Abort(mpi_->world, code);
   std::_Exit(code);
 }
@@ -429,6 +459,11 @@ void Comm::abort(int code, const std::string& message) {
 
 struct Comm::Mpi {};
 std::unique_ptr<Comm> Comm::duplicate() { return single(); }
+std::string Comm::use_nccl() {
+  if (size_ == 1) return "one process: nothing to reduce";
+  NcclBackend::unique_id();  // throws: no MPI job to run NCCL in
+  return "";
+}
 Comm::Comm() = default;
 Comm::~Comm() = default;
 

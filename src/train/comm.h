@@ -12,11 +12,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace anymal::train {
+
+class NcclBackend;
 
 class Comm {
  public:
@@ -36,6 +39,13 @@ class Comm {
   const std::string& host() const { return host_; }
   const std::string& host_of(int rank) const { return hosts_[size_t(rank)]; }
   bool distributed() const { return size_ > 1; }
+
+  // Collective: from here on the float sums and gathers (all-reduce, reduce-scatter,
+  // all-gather of parts) run through NCCL on this rank's GPU (train/nccl_backend.h); the
+  // rest, the notes and the timeouts stay on MPI. Throws, naming the reason, where this build
+  // has no NCCL or no device is visible. Returns a line describing it.
+  std::string use_nccl();
+  bool uses_nccl() const { return nccl_ != nullptr; }
 
   // How long one collective may wait for the other ranks before the job is ended.
   void set_timeout(double seconds) { timeout_s_ = seconds; }
@@ -75,6 +85,7 @@ class Comm {
  private:
   Comm();
   struct Mpi;
+  int64_t nccl_op(const char* what, const std::function<void()>& enqueue);
   [[noreturn]] void timed_out(int64_t seq, const std::string& what, double waited, double silent);
   int rank_ = 0, size_ = 1;
   std::string host_;
@@ -82,6 +93,7 @@ class Comm {
   double timeout_s_ = 600;
   std::shared_ptr<std::string> context_ = std::make_shared<std::string>();
   std::unique_ptr<Mpi> mpi_;  // null: a world of one
+  std::unique_ptr<NcclBackend> nccl_;
 };
 
 }  // namespace anymal::train

@@ -96,6 +96,7 @@ void ShardedAdamW::set_units(const std::vector<nn::Module*>& blocks) {
     i = j;
   }
   gather_comm_ = comm_.duplicate();
+  if (comm_.uses_nccl()) gather_comm_->use_nccl();
 }
 
 void ShardedAdamW::shard_weights() {
@@ -104,6 +105,7 @@ void ShardedAdamW::shard_weights() {
     unit_of_.assign(params_.size(), -1);
     root_runs_.emplace_back(0, layout_.total());
     gather_comm_ = comm_.duplicate();
+    if (comm_.uses_nccl()) gather_comm_->use_nccl();
   }
   shard_.resize(size_t(layout_.owned()));
   layout_.for_each_piece(layout_.begin, layout_.end,
