@@ -113,7 +113,19 @@ timeout 60 mpirun --oversubscribe --bind-to none --mca btl self,vader \
 grep -q "rank 1 on .* was given another recipe or other options" "$tmp/mixed.log" ||
   fail "mixed options: $(cat "$tmp/mixed.log")"
 [ ! -e "$tmp/mixed/tokenizer.gguf" ] || fail "train started despite mixed options"
-echo "a missing shard and ranks with other options: clear errors"
+# A rank that cannot read the data (its copy of the recipe sits where there is none, as on a
+# host whose file system lacks it): that rank says so, by name, and the job ends.
+mkdir -p "$tmp/elsewhere"
+cp "$tmp/recipe.json" "$tmp/elsewhere/recipe.json"
+status=0
+timeout 60 mpirun --oversubscribe --bind-to none --mca btl self,vader \
+  -np 1 "$anymal" --threads 1 train "$tmp/recipe.json" --out "$tmp/nodata" --quiet : \
+  -np 1 "$anymal" --threads 1 train "$tmp/elsewhere/recipe.json" --out "$tmp/nodata" --quiet \
+  > "$tmp/nodata.log" 2>&1 || status=$?
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "a rank without data: status $status"
+grep -q "error: rank 1 of 2 .*elsewhere/data/train.jsonl" "$tmp/nodata.log" ||
+  fail "a rank without data: $(cat "$tmp/nodata.log")"
+echo "a missing shard, ranks with other options, a rank without the data: clear errors"
 
 # A rank that stops (SIGSTOP: alive, silent) ends the job after --collective-timeout, named.
 /usr/bin/python3 -c '
