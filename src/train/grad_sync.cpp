@@ -23,13 +23,15 @@ GradSync::GradSync(const std::vector<Tensor>& params, const FlatLayout& layout, 
     buckets_.push_back(std::move(b));
   }
   had_.assign(params.size(), 0.0f);
-  sums_.assign(size_t(opt.sharded ? layout.owned() : layout.total()), 0.0f);
+  n_sums_ = opt.sharded ? layout.owned() : layout.total();
+  flat_ = Tensor::zeros(Shape{std::max<int64_t>(1, n_sums_)});
+  sums_ = flat_.mutable_data<float>();
 }
 
 void GradSync::backward(const Tensor& loss, bool last) {
   if (fresh_) {
     std::fill(had_.begin(), had_.end(), 0.0f);
-    std::fill(sums_.begin(), sums_.end(), 0.0f);
+    std::fill(sums_, sums_ + n_sums_, 0.0f);
     fresh_ = false;
   }
   reducing_ = opt_.sharded || last;
@@ -59,7 +61,7 @@ void GradSync::leaf_done(TensorImpl* leaf) {
   const int64_t n = p.numel(), at = layout_.offsets[i];
   Bucket& b = buckets_[bucket_of_[i]];
   if (!opt_.sharded) {
-    float* s = sums_.data() + at;
+    float* s = sums_ + at;
     for (int64_t k = 0; k < n; ++k) s[k] += d[k];
   } else {
     if (b.send.empty()) b.send.assign(size_t(b.hi - b.lo), 0.0f);
@@ -93,7 +95,7 @@ void GradSync::launch_ready() {
     if (!reducing_) continue;
     Bucket& b = buckets_[next_];
     if (!opt_.sharded) {
-      if (opt_.reduce) comm_.start_allreduce(sums_.data() + b.lo, b.hi - b.lo, opt_.bf16);
+      if (opt_.reduce) comm_.start_allreduce(sums_ + b.lo, b.hi - b.lo, opt_.bf16);
       continue;
     }
     std::vector<int64_t> counts;
@@ -128,10 +130,8 @@ void GradSync::store_grads() const {
   ANYMAL_ASSERT(!opt_.sharded);
   for (size_t i = 0; i < params_.size(); ++i) {
     if (had_[i] <= 0) continue;
-    const int64_t at = layout_.offsets[i];
-    params_[i].set_grad(Tensor::from_floats(
-        std::vector<float>(sums_.begin() + at, sums_.begin() + at + params_[i].numel()),
-        params_[i].shape()));
+    const Shape& shape = params_[i].shape();
+    params_[i].set_grad(flat_.view_as(shape, contiguous_strides(shape), layout_.offsets[i]));
   }
 }
 

@@ -52,7 +52,7 @@ class GradSync {
   // After the last micro-batch: whether parameter i had a gradient anywhere, and the summed
   // gradients — the whole flat vector (replicated) or this rank's range (sharded).
   bool had(size_t i) const { return had_[i] > 0; }
-  std::vector<float>& sums() { return sums_; }
+  float* sums() { return sums_; }
   // Replicated: the sums become the parameters' .grad() (for clip_grad_norm and AdamW).
   void store_grads() const;
   void set_hooks(PassHooks hooks) { hooks_ = std::move(hooks); }
@@ -82,7 +82,11 @@ class GradSync {
   size_t collected_ = 0;  // sharded: buckets before it are added to the sums and freed
   bool reducing_ = false, fresh_ = true;
   std::vector<char> seen_;  // parameter complete in this pass
-  std::vector<float> had_, sums_;
+  std::vector<float> had_;
+  // The sums, in one tensor whose views become the gradients (store_grads copies nothing).
+  Tensor flat_;
+  float* sums_ = nullptr;
+  int64_t n_sums_ = 0;
 };
 
 }  // namespace anymal::train

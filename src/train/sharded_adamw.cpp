@@ -231,8 +231,7 @@ PassHooks ShardedAdamW::pass_hooks() {
 float ShardedAdamW::step(GradSync& grads, float lr, float clip) {
   // ZeRO-1 has the whole summed gradient; ZeRO-2/3 this rank's range of it.
   const bool whole = level_ == ShardLevel::optimizer;
-  std::vector<float>& sums = grads.sums();
-  float* g = sums.data() - (whole ? 0 : layout_.begin);  // indexed by flat position
+  float* g = grads.sums() - (whole ? 0 : layout_.begin);  // indexed by flat position
   double total = 0;
   if (whole) {  // clip_grad_norm's order, for the same bits
     for (size_t i = 0; i < params_.size(); ++i)
