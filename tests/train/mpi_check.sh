@@ -17,26 +17,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
 mpi=(mpirun -np 2 --oversubscribe --bind-to none --mca btl self,vader)
 
-"$anymal" data synth --out "$tmp/data" --n 200 --seed 1 --split train --size 80 > /dev/null
-cat > "$tmp/recipe.json" << 'JSON'
-{"seed": 1, "data": {"train": "data/train.jsonl"}, "tokenizer": {"vocab_size": 300},
- "model": {"lm": {"dim": 32, "n_layer": 2, "n_head": 4, "n_kv_head": 2, "ff": 64, "ctx": 96},
-           "vit": {"image_size": 32, "patch": 8, "dim": 24, "n_layer": 1, "n_head": 2, "ff": 48}},
- "checkpoint": {"every": 5, "keep": 10}, "log_every": 5,
- "stages": [
-   {"name": "text", "kind": "text", "steps": 10, "batch": 8, "lr": 3e-3, "train": ["lm"]},
-   {"name": "instruct", "kind": "multimodal", "steps": 10, "batch": 8, "lr": 3e-3,
-    "train": ["projector", "vit", "lora"], "lora_rank": 4}]}
-JSON
+# shellcheck source=tests/train/tiny_mpi_recipe.sh
+source "$(dirname "$0")/tiny_mpi_recipe.sh"
+tiny_mpi_recipe "$anymal" "$tmp"
 
 # One process with each batch in two micro-batches does the same arithmetic as two processes
 # with half a batch each (g0 + g1 either way): the same bytes. The whole batch at once sums in
 # another order: the same curve within float noise.
-/usr/bin/python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-for st in r["stages"]: st["accumulate"] = 2
-json.dump(r, open(sys.argv[2], "w"))' "$tmp/recipe.json" "$tmp/accumulate.json"
 "$anymal" --threads 1 train "$tmp/accumulate.json" --out "$tmp/one" --quiet 2> "$tmp/one.log" ||
   fail "one process, accumulate 2: $(cat "$tmp/one.log")"
 "${mpi[@]}" "$anymal" --threads 1 train "$tmp/recipe.json" --out "$tmp/two" --quiet \
@@ -92,14 +79,7 @@ json.dump(r, open(sys.argv[2], "w"))' "$tmp/recipe.json" "$tmp/long.json"
 "${mpi[@]}" "$anymal" --threads 1 train "$tmp/long.json" --out "$tmp/killed" --quiet \
   --shard parameters > "$tmp/killed.log" 2>&1 &
 job=$!
-for _ in $(seq 300); do
-  sleep 0.1
-  ls "$tmp/killed"/ckpt-001-*.gguf > /dev/null 2>&1 && break
-done
-victim=""
-for pid in $(pgrep -f "train $tmp/long.json --out $tmp/killed"); do
-  tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$pid
-done
+victim=$(rank_one_of "$tmp/killed" "train $tmp/long.json --out $tmp/killed")
 [ -n "$victim" ] || fail "rank 1 not found (the run ended before the kill?)"
 killed_at=$(date +%s)
 kill -9 "$victim"
