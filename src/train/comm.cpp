@@ -389,11 +389,14 @@ void Comm::allreduce_sum(double* data, int64_t n) {
   wait();
 }
 
-void Comm::barrier() {
+void Comm::barrier(double timeout_s) {
   if (!mpi_ || size_ == 1) return;
   Mpi::Pending& p = mpi_->begin("barrier", rank_, size_);
   MPI_Ibarrier(mpi_->world, &p.request);
+  const double usual = timeout_s_;
+  if (timeout_s >= 0) timeout_s_ = timeout_s;
   wait();
+  timeout_s_ = usual;
 }
 
 void Comm::allgather_parts(float* data, const std::vector<int64_t>& counts) {
@@ -492,7 +495,7 @@ bool Comm::finished(int64_t) { return true; }
 void Comm::wait() {}
 void Comm::allreduce_sum(float*, int64_t) {}
 void Comm::allreduce_sum(double*, int64_t) {}
-void Comm::barrier() {}
+void Comm::barrier(double) {}
 void Comm::allgather_parts(float*, const std::vector<int64_t>&) {}
 std::vector<std::string> Comm::allgather(const std::string& mine) { return {mine}; }
 std::string Comm::library_version() const { return ""; }

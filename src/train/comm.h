@@ -57,7 +57,8 @@ class Comm {
   // on every rank, so the result is bit-identical everywhere).
   void allreduce_sum(float* data, int64_t n);
   void allreduce_sum(double* data, int64_t n);
-  void barrier();
+  // timeout_s: this wait's own limit (the set_timeout one when negative).
+  void barrier(double timeout_s = -1);
   // Every process's string, in rank order, on every process.
   std::vector<std::string> allgather(const std::string& mine);
   // data holds size() consecutive parts, part r counts[r] long; each rank fills its own and

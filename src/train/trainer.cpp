@@ -36,6 +36,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// How long the other ranks wait while rank 0 alone works (tokenizer training, export).
+constexpr double kRankZeroAlone = 24 * 3600.0;
+
 bool has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -277,7 +280,9 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
   const bool writer = rank == 0;
   std::unique_ptr<text::Tokenizer> tok;
   if (writer) tok = run_tokenizer(r, dir, train, tok_file);
-  comm->barrier();  // the others read the tokenizer rank 0 wrote
+  // The others read the tokenizer rank 0 wrote (training one on a large corpus takes long:
+  // this wait is not held to the collective timeout, only rank 0's own failure ends it).
+  comm->barrier(kRankZeroAlone);
   if (!writer) tok = run_tokenizer(r, dir, train, tok_file);
   models::AnymalConfig mc = r.model;
   mc.lm.vocab = int64_t(tok_file->get_array("tokenizer.ggml.tokens").size());
@@ -494,12 +499,16 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
       prune_checkpoints(dir, int(r.keep_checkpoints));
     }
   }
-  if (!writer) return;
+  if (!writer) {
+    comm->barrier(kRankZeroAlone);  // rank 0 exports
+    return;
+  }
   fs::create_directories(fs::path(dir) / "export");
   models::export_mmproj(model, (fs::path(dir) / "export" / "mmproj.gguf").string(), GgmlType::f16);
   models::export_language_model(model, *tok_file,
                                 (fs::path(dir) / "export" / "model.gguf").string(), GgmlType::f16);
   log_info("exported %s/export/model.gguf and mmproj.gguf", dir.c_str());
+  comm->barrier(kRankZeroAlone);
 }
 
 std::unique_ptr<models::AnymalModel> load_trained_model(const std::string& checkpoint) {
