@@ -74,12 +74,13 @@ nlohmann::json load_checkpoint(const std::string& path, nn::Module& model, AdamW
   const nlohmann::json state = read_checkpoint_state(path);
   const bool sharded = state.contains("shards");
   if (sharded) check_shards(path);
-  // One parameter's values: from the manifest, else (sharded) from the shards.
+  // Each tensor from the manifest when it holds it; the rest (sharded) from the shards, in one
+  // read per kind (a read opens the manifest and the shard files).
+  std::map<std::string, std::vector<std::pair<std::string, Tensor>>> from_shards;
   auto load = [&](const std::string& what, const std::string& name, const Tensor& dst) {
     const std::string stored = what == "param" ? name : "opt." + what + "." + name;
     if (!sharded || f->find_tensor(stored)) return copy_into(*f, stored, dst);
-    const std::vector<float> v = read_flat(path, what, {name}, {dst.numel()}, 0, dst.numel());
-    std::memcpy(dst.mutable_data<float>(), v.data(), v.size() * sizeof(float));
+    from_shards[what].emplace_back(name, dst);
   };
   for (const auto& [name, t] : model.named_parameters()) load("param", name, t);
   if (opt) {
@@ -91,6 +92,22 @@ nlohmann::json load_checkpoint(const std::string& path, nn::Module& model, AdamW
     }
     opt->set_steps(sharded ? state.at("optimizer_steps").get<int64_t>()
                            : f->get_int("anymal.optimizer.steps"));
+  }
+  for (const auto& [what, tensors] : from_shards) {
+    std::vector<std::string> names;
+    std::vector<int64_t> sizes;
+    int64_t total = 0;
+    for (const auto& [name, t] : tensors) {
+      names.push_back(name);
+      sizes.push_back(t.numel());
+      total += t.numel();
+    }
+    const std::vector<float> v = read_flat(path, what, names, sizes, 0, total);
+    int64_t at = 0;
+    for (const auto& [name, t] : tensors) {
+      std::memcpy(t.mutable_data<float>(), v.data() + at, size_t(t.numel()) * sizeof(float));
+      at += t.numel();
+    }
   }
   return state;
 }
