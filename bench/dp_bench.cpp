@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     zero = std::make_unique<train::ShardedAdamW>(params, names, ao, *comm, level);
     std::vector<nn::Module*> blocks;
     for (auto& b : lm.blocks) blocks.push_back(b.get());
-    zero->set_units(blocks);
+    zero->set_units(blocks, lm);
     zero->shard_weights();
   }
   const train::FlatLayout layout = zero ? zero->layout() : train::FlatLayout(params, world, rank);

@@ -117,34 +117,46 @@ std::string shard_path(const std::string& manifest, int rank, int world) {
   return stem + ".shard-" + std::to_string(rank) + "-of-" + std::to_string(world) + ".gguf";
 }
 
-void save_shard(const std::string& manifest, int rank, int world, int64_t begin, int64_t end,
-                const std::vector<std::pair<std::string, const float*>>& arrays) {
+void save_shard(const std::string& manifest, int rank, int world, const ShardRanges& ranges,
+                const std::vector<ShardArray>& arrays) {
   GgufWriter w;
   w.set_string("general.architecture", "anymal-checkpoint-shard");
   w.set_u64("anymal.shard.rank", uint64_t(rank));
   w.set_u64("anymal.shard.world", uint64_t(world));
-  w.set_u64("anymal.shard.begin", uint64_t(begin));
-  w.set_u64("anymal.shard.end", uint64_t(end));
-  for (const auto& [what, data] : arrays)
-    w.add_tensor("shard." + what, GgmlType::f32, {std::max<int64_t>(1, end - begin)}, data,
-                 size_t(end - begin) * sizeof(float));
+  w.set_u64("anymal.shard.begin", uint64_t(ranges.begin));
+  w.set_u64("anymal.shard.end", uint64_t(ranges.end));
+  w.set_u64("anymal.shard.frozen_begin", uint64_t(ranges.frozen_begin));
+  w.set_u64("anymal.shard.frozen_end", uint64_t(ranges.frozen_end));
+  for (const ShardArray& a : arrays)
+    w.add_tensor("shard." + a.what, GgmlType::f32, {std::max<int64_t>(1, a.count)}, a.data,
+                 size_t(a.count) * sizeof(float));
   w.write(shard_path(manifest, rank, world));
 }
 
-nlohmann::json shard_manifest(const std::string& manifest, const std::vector<std::string>& names,
-                              const std::vector<int64_t>& sizes, const std::vector<int64_t>& counts,
-                              const std::string& level) {
-  nlohmann::json files = nlohmann::json::array(), params = nlohmann::json::array();
-  int64_t at = 0;
-  for (size_t r = 0; r < counts.size(); ++r) {
-    files.push_back(
-        {{"file", fs::path(shard_path(manifest, int(r), int(counts.size()))).filename().string()},
-         {"begin", at},
-         {"end", at + counts[r]}});
-    at += counts[r];
+nlohmann::json shard_manifest(const std::string& manifest, const std::string& level,
+                              const FlatList& trainable, const FlatList& frozen) {
+  nlohmann::json files = nlohmann::json::array();
+  int64_t at = 0, frozen_at = 0;
+  for (size_t r = 0; r < trainable.counts.size(); ++r) {
+    const int world = int(trainable.counts.size());
+    const int64_t fc = frozen.counts.empty() ? 0 : frozen.counts[r];
+    files.push_back({{"file", fs::path(shard_path(manifest, int(r), world)).filename().string()},
+                     {"begin", at},
+                     {"end", at + trainable.counts[r]},
+                     {"frozen_begin", frozen_at},
+                     {"frozen_end", frozen_at + fc}});
+    at += trainable.counts[r];
+    frozen_at += fc;
   }
-  for (size_t i = 0; i < names.size(); ++i) params.push_back({names[i], sizes[i]});
-  return {{"level", level}, {"files", files}, {"params", params}};
+  auto list = [](const FlatList& l) {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < l.names.size(); ++i) out.push_back({l.names[i], l.sizes[i]});
+    return out;
+  };
+  return {{"level", level},
+          {"files", files},
+          {"params", list(trainable)},
+          {"frozen_params", list(frozen)}};
 }
 
 namespace {
@@ -163,7 +175,9 @@ std::shared_ptr<GgufFile> open_shard(const std::string& checkpoint, const nlohma
   auto f = GgufFile::open(path);
   if (f->get_string("general.architecture", "") != "anymal-checkpoint-shard" ||
       f->get_int("anymal.shard.begin", -1) != entry.at("begin").get<int64_t>() ||
-      f->get_int("anymal.shard.end", -1) != entry.at("end").get<int64_t>())
+      f->get_int("anymal.shard.end", -1) != entry.at("end").get<int64_t>() ||
+      f->get_int("anymal.shard.frozen_begin", 0) != entry.value("frozen_begin", int64_t(0)) ||
+      f->get_int("anymal.shard.frozen_end", 0) != entry.value("frozen_end", int64_t(0)))
     throw_error(ErrorKind::invalid_input,
                 path + " is not " + which + " of " + checkpoint + " (another run's shard?)");
   return f;
@@ -184,13 +198,23 @@ std::vector<float> read_flat(const std::string& checkpoint, const std::string& w
   auto f = GgufFile::open(checkpoint);
   const nlohmann::json state = read_checkpoint_state(checkpoint);
   const nlohmann::json* shards = state.contains("shards") ? &state["shards"] : nullptr;
-  std::map<std::string, std::pair<int64_t, int64_t>> stored;  // name -> (flat offset, size)
+  // Where each stored parameter sits: its flat vector (the trainable weights and moments, or
+  // ZeRO-3's frozen block weights), its offset there and its size.
+  struct Stored {
+    std::string tensor, begin_key, end_key;
+    int64_t offset = 0, size = 0;
+  };
+  std::map<std::string, Stored> stored;
   if (shards) {
-    int64_t at = 0;
-    for (const auto& p : shards->at("params")) {
-      stored[p[0].get<std::string>()] = {at, p[1].get<int64_t>()};
-      at += p[1].get<int64_t>();
-    }
+    auto index = [&](const char* key, const std::string& tensor, const char* b, const char* e) {
+      int64_t at = 0;
+      for (const auto& p : shards->value(key, nlohmann::json::array())) {
+        stored.emplace(p[0].get<std::string>(), Stored{tensor, b, e, at, p[1].get<int64_t>()});
+        at += p[1].get<int64_t>();
+      }
+    };
+    index("params", "shard." + what, "begin", "end");
+    if (what == "param") index("frozen_params", "shard.frozen", "frozen_begin", "frozen_end");
   }
   std::vector<std::shared_ptr<GgufFile>> opened;
   std::vector<float> out(size_t(end - begin));
@@ -210,20 +234,21 @@ std::vector<float> read_flat(const std::string& checkpoint, const std::string& w
       continue;
     }
     auto it = stored.find(names[i]);
-    if (it == stored.end() || it->second.second != sizes[i])
+    if (it == stored.end() || it->second.size != sizes[i])
       throw_error(ErrorKind::invalid_input,
                   checkpoint + " was written while other parameters trained: its shards hold " +
                       (it == stored.end() ? "no " : "another size of ") + names[i]);
     // The same elements in the writer's flat vector, from the shards that hold them.
-    const int64_t src_lo = it->second.first + (lo - at), src_hi = src_lo + (hi - lo);
+    const Stored& src = it->second;
+    const int64_t src_lo = src.offset + (lo - at), src_hi = src_lo + (hi - lo);
     const auto& files = shards->at("files");
     opened.resize(files.size());
     for (size_t r = 0; r < files.size(); ++r) {
-      const int64_t b = files[r].at("begin"), e = files[r].at("end");
+      const int64_t b = files[r].at(src.begin_key), e = files[r].at(src.end_key);
       const int64_t a = std::max(src_lo, b), z = std::min(src_hi, e);
       if (a >= z) continue;
       if (!opened[r]) opened[r] = open_shard(checkpoint, files[r], r, files.size());
-      const Tensor t = opened[r]->tensor("shard." + what);
+      const Tensor t = opened[r]->tensor(src.tensor);
       std::copy(t.data<float>() + (a - b), t.data<float>() + (z - b), dst + (a - src_lo));
     }
   }

@@ -30,17 +30,31 @@ nlohmann::json load_checkpoint(const std::string& path, nn::Module& model, AdamW
 
 // Sharded checkpoints (training with --shard): each rank writes its range of the flat vector
 // of the stage's trainable parameters (train/flat_layout.h) — the optimizer's moments "m" and
-// "v", and under ZeRO-3 the weights "param" — to its shard file; rank 0 then writes the
+// "v", and under ZeRO-3 the weights "param" and the blocks' frozen weights "frozen" (a flat
+// vector of their own) — to its shard file; rank 0 then writes the
 // manifest at the checkpoint's own path: the model's other weights, and a state document whose
 // "shards" names the files, their ranges and the parameters. The manifest is written after
 // every shard (atomic, like all of them), so a manifest always names complete shards; a shard
 // that is missing or does not match is an error naming it.
 std::string shard_path(const std::string& manifest, int rank, int world);
-void save_shard(const std::string& manifest, int rank, int world, int64_t begin, int64_t end,
-                const std::vector<std::pair<std::string, const float*>>& arrays);
-nlohmann::json shard_manifest(const std::string& manifest, const std::vector<std::string>& names,
-                              const std::vector<int64_t>& sizes, const std::vector<int64_t>& counts,
-                              const std::string& level);
+// This rank's ranges of the trainable flat vector and of ZeRO-3's frozen block weights.
+struct ShardRanges {
+  int64_t begin = 0, end = 0, frozen_begin = 0, frozen_end = 0;
+};
+struct ShardArray {  // "m", "v", "param" (over the trainable range), "frozen"
+  std::string what;
+  const float* data;
+  int64_t count;
+};
+void save_shard(const std::string& manifest, int rank, int world, const ShardRanges& ranges,
+                const std::vector<ShardArray>& arrays);
+// A flat vector's parameters, in order, and the elements each rank holds.
+struct FlatList {
+  std::vector<std::string> names;
+  std::vector<int64_t> sizes, counts;
+};
+nlohmann::json shard_manifest(const std::string& manifest, const std::string& level,
+                              const FlatList& trainable, const FlatList& frozen);
 // Throws invalid_input when a sharded checkpoint's shard files are missing or do not match.
 void check_shards(const std::string& checkpoint);
 // Elements [begin, end) of "param", "m" or "v" over the flat vector of the parameters `names`

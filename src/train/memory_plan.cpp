@@ -10,7 +10,7 @@ MemoryPlan plan_memory(int64_t parameters, int64_t trainable, int world, ShardLe
                o = precision == Precision::f32 ? 8 : 12;
   const double n = double(world), frozen = double(parameters - trainable), t = double(trainable);
   MemoryPlan m;
-  m.weights = frozen * w + t * w / (level >= ShardLevel::parameters ? n : 1.0);
+  m.weights = (frozen + t) * w / (level >= ShardLevel::parameters ? n : 1.0);
   m.gradients = t * g / (level >= ShardLevel::gradients ? n : 1.0);
   m.optimizer = t * o / (level >= ShardLevel::optimizer ? n : 1.0);
   return m;

@@ -1,8 +1,9 @@
 // Memory per rank of data-parallel training, by arithmetic (the ZeRO paper's accounting):
 // weights, gradients and optimizer state for a model of `parameters` of which `trainable`
 // train, over `world` ranks at a sharding level. Activations are not counted: they depend on
-// batch and sequence, not on sharding. Frozen weights stay whole on every rank (this trainer
-// shards what trains); under ZeRO-3 the trainable weights are counted at rest, as a shard.
+// batch and sequence, not on sharding. Under ZeRO-3 every weight is counted at rest, as a
+// shard: the trainer shards the trainable weights and the transformer blocks' frozen ones
+// (what stays whole — embeddings, head, norms outside the blocks — is small beside them).
 #pragma once
 
 #include <cstdint>

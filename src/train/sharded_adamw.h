@@ -9,7 +9,8 @@
 //               gathered just in time — in forward when the block starts, in backward when
 //               an op that reads them is about to run — and freed again when forward moves
 //               on and when their gradients are complete; the other trainable weights (the
-//               root unit) are whole for the step's passes. Every rank gathers every unit once
+//               root unit) are whole for the step's passes. The blocks' frozen weights are
+//               sharded and gathered with them too. Every rank gathers every unit once
 //               per forward (in order) and once per backward (in reverse), used or not, so
 //               ranks whose examples skip a tower still make the same collectives; gathers run
 //               on a communicator of their own, beside the gradient reductions.
@@ -55,7 +56,9 @@ class ShardedAdamW {
   // bracket a step's forward and backward passes (the root unit is whole in between; run
   // the backward passes through GradSync with pass_hooks()). gather_all: every weight whole
   // again (the stage's end, export).
-  void set_units(const std::vector<nn::Module*>& blocks);
+  // The blocks' frozen weights (f32, in memory) are sharded too (LoRA's base, a frozen LM);
+  // frozen weights outside the blocks stay whole. `model` names them for checkpoints.
+  void set_units(const std::vector<nn::Module*>& blocks, const nn::Module& model);
   void shard_weights();
   void begin_passes();
   void end_passes();
@@ -76,13 +79,16 @@ class ShardedAdamW {
 
  private:
   struct Unit {
-    size_t first = 0, last = 0;  // parameters [first, last)
-    int64_t lo = 0, hi = 0;      // flat range
-    size_t pending = 0;          // parameters whose gradient is not yet complete (backward)
+    size_t first = 0, last = 0;    // trainable parameters [first, last)
+    int64_t lo = 0, hi = 0;        // their flat range
+    size_t ffirst = 0, flast = 0;  // frozen weights [ffirst, flast)
+    int64_t flo = 0, fhi = 0;      // their flat range
+    size_t pending = 0;            // trainable parameters whose gradient is not yet taken
   };
   bool zero3() const { return level_ == ShardLevel::parameters; }
-  void gather_range(int64_t lo, int64_t hi);  // collective on gather_comm_
-  void drop(size_t first, size_t last);
+  void gather_range(int64_t lo, int64_t hi);  // trainable; collective on gather_comm_
+  void gather_unit(size_t k);
+  void drop_unit(size_t k);
   void forward_enter(size_t unit);
   void backward_need(size_t unit);
 
@@ -103,6 +109,11 @@ class ShardedAdamW {
   std::vector<int> unit_of_;                            // per parameter; -1: the root unit
   std::vector<std::pair<int64_t, int64_t>> root_runs_;  // flat ranges of the root unit
   std::unordered_map<const Storage*, size_t> unit_by_storage_;
+  std::vector<Tensor> frozen_;  // the blocks' frozen weights, sharded like the trainable ones
+  std::vector<std::string> frozen_names_;
+  std::unique_ptr<FlatLayout> frozen_layout_;
+  std::vector<float> frozen_shard_;
+  int64_t last_needed_ = -1;  // backward: the unit gathered last
   size_t forward_next_ = 0;
   int64_t backward_next_ = -1;
   bool sharded_ = false;  // shard_weights() has run: only shard_ is authoritative

@@ -378,7 +378,7 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
         (long long)n_trainable, mem.weights / 1048576.0, mem.gradients / 1048576.0,
         mem.optimizer / 1048576.0, shard_level_name(opt.shard));
     if (zero) {
-      zero->set_units(transformer_blocks(model));
+      zero->set_units(transformer_blocks(model), model);
       zero->shard_weights();
       if (sync) sync->set_hooks(zero->pass_hooks());
     }

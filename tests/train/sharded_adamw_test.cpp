@@ -1,7 +1,8 @@
 // The sharded optimizer in one process (a world of one: every rank's range is everything),
-// on a small Llama LM: each level's steps give AdamW's bits, and ZeRO-3 keeps its blocks
-// whole only while they are used — one block after forward, at most two during backward,
-// none between steps. (Across processes: tests/train/shard_check.sh.)
+// on a small Llama LM, trained whole and through LoRA: each level's steps give AdamW's bits,
+// and ZeRO-3 keeps its blocks (trainable and frozen weights) whole only while they are used —
+// one block after forward, at most two during backward, none between steps. (Across processes:
+// tests/train/shard_check.sh.)
 #include <gtest/gtest.h>
 
 #include "autograd/backward.h"
@@ -52,13 +53,23 @@ std::vector<float> weights(const nn::Module& m) {
 int whole_blocks(const nn::LlamaLM& lm) {
   int n = 0;
   for (const auto& b : lm.blocks)
-    n += !b->attn_norm->trainable_parameters()[0].impl()->storage->dropped();
+    n += !b->attn_norm->named_parameters()[0].second.impl()->storage->dropped();
   return n;
 }
 
-std::vector<float> train_plain(int steps) {
+// LoRA: adapters on every linear layer train, the base weights (and norms) stay frozen.
+void lora_only(nn::LlamaLM& lm) {
+  Rng rng(9);
+  lm.enable_lora(4, 8.0f, rng);
+  lm.set_requires_grad(false);
+  for (auto& [name, t] : lm.named_parameters())
+    if (name.find("lora_") != std::string::npos) const_cast<Tensor&>(t).set_requires_grad(true);
+}
+
+std::vector<float> train_plain(int steps, bool lora) {
   Rng rng(5);
   nn::LlamaLM lm(lm_config(), rng);
+  if (lora) lora_only(lm);
   AdamWOptions o;
   o.lr = 3e-3f;
   AdamW adam(lm.trainable_parameters(), o);
@@ -71,11 +82,16 @@ std::vector<float> train_plain(int steps) {
   return weights(lm);
 }
 
-TEST(ShardedAdamW, EveryLevelFollowsAdamWBitForBit) {
-  const std::vector<float> expected = train_plain(4);
+// Full training, then LoRA (where ZeRO-3 shards the frozen base weights of each block too).
+class ShardedAdamWTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ShardedAdamWTest, EveryLevelFollowsAdamWBitForBit) {
+  const bool lora = GetParam();
+  const std::vector<float> expected = train_plain(4, lora);
   for (ShardLevel level : {ShardLevel::optimizer, ShardLevel::gradients, ShardLevel::parameters}) {
     Rng rng(5);
     nn::LlamaLM lm(lm_config(), rng);
+    if (lora) lora_only(lm);
     auto comm = Comm::single();
     const std::vector<Tensor> params = lm.trainable_parameters();
     AdamWOptions o;
@@ -83,7 +99,7 @@ TEST(ShardedAdamW, EveryLevelFollowsAdamWBitForBit) {
     ShardedAdamW opt(params, names_of(lm, params), o, *comm, level);
     std::vector<nn::Module*> blocks;
     for (auto& b : lm.blocks) blocks.push_back(b.get());
-    opt.set_units(blocks);
+    opt.set_units(blocks, lm);
     opt.shard_weights();
     GradSync sync(params, opt.layout(), *comm,
                   {level >= ShardLevel::gradients, true, false, int64_t(1) << 12});
@@ -112,6 +128,8 @@ TEST(ShardedAdamW, EveryLevelFollowsAdamWBitForBit) {
     EXPECT_EQ(weights(lm), expected) << shard_level_name(level);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(FullAndLora, ShardedAdamWTest, ::testing::Values(false, true));
 
 TEST(ShardedAdamW, LevelsParseAndBadNamesAreRefused) {
   EXPECT_EQ(parse_shard_level("gradients"), ShardLevel::gradients);
