@@ -5,8 +5,9 @@
 //
 // No rank waits forever. Every collective is started non-blocking and waited on with a
 // deadline (set_timeout, default 600 s, the NCCL watchdog's default in PyTorch); each rank
-// tells rank 0 — and rank 0 tells every rank — when it reaches a collective, so the rank that
-// times out can name the one that never arrived (killed, stopped, stuck in I/O). A failure on
+// tells rank 0 — and rank 0 tells every rank — when it reaches a collective, and sends a
+// heartbeat every second while it waits, so the rank that times out can name the one that
+// never arrived or the one that went silent (killed, stopped, stuck in I/O). A failure on
 // one rank must not leave the others waiting either: abort() prints the error with the rank
 // and host and ends the whole job (MPI_Abort).
 #pragma once
