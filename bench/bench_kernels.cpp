@@ -11,6 +11,7 @@
 
 #include "autograd/backward.h"
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/packed_q8.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_matmul.h"
 #include "core/rng.h"
@@ -135,8 +136,44 @@ void BM_quant_matvec(benchmark::State& state, GgmlType type) {
                                               benchmark::Counter::kIsRate);
 }
 
+// The packed integer kernels (cpu::PackedQ8) over a ring of TinyLlama FFN matrices larger than
+// any cache, as decode streams them: x rows = range(0) (1: decode; 8: batched decode; 512:
+// prefill). GB/s of weights streamed, and GOP/s.
+void BM_packed_q8(benchmark::State& state, GgmlType type) {
+  ThreadPoolScope scope(&pool());
+  const int64_t rows = 5632, k = 2048, t = state.range(0), ring = t == 1 ? 12 : 2;
+  Rng rng(4);
+  std::vector<float> w(static_cast<size_t>(rows * k)), x(static_cast<size_t>(t * k)),
+      y(static_cast<size_t>(t * rows));
+  for (float& v : w) v = rng.normal(0.0f, 0.02f);
+  for (float& v : x) v = rng.normal();
+  std::vector<uint8_t> q(ggml_row_bytes(type, rows * k));
+  cpu::quantize_row(type, w.data(), q.data(), rows * k);
+  std::vector<std::unique_ptr<cpu::PackedQ8>> mats;
+  for (int i = 0; i < ring; ++i)
+    mats.push_back(std::make_unique<cpu::PackedQ8>(type, q.data(), rows, k));
+  cpu::ActQ8 act;
+  size_t i = 0;
+  for (auto _ : state) cpu::packed_q8_matmul(*mats[i++ % mats.size()], x.data(), t, y.data(), act);
+  state.counters["GB/s"] = benchmark::Counter(double(q.size()) * double(state.iterations()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+  set_flops(state, 2.0 * double(rows * k * t));
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_packed_q8, q8_0, GgmlType::q8_0)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_packed_q8, q4_0, GgmlType::q4_0)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_quant_matvec, f16, GgmlType::f16)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

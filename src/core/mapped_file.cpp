@@ -56,6 +56,15 @@ uint8_t* MappedFile::writable_data() const {
   return const_cast<uint8_t*>(data_);
 }
 
+void MappedFile::evict(const uint8_t* p, size_t n) const {
+  ANYMAL_ASSERT(p >= data_ && p + n <= data_ + size_);
+  if (anonymous_) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (uintptr_t(p) + page - 1) / page * page,
+                  hi = (uintptr_t(p) + n) / page * page;
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) munmap(const_cast<uint8_t*>(data_), size_);
 }

@@ -23,6 +23,9 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
   uint8_t* writable_data() const;  // anonymous mappings only
+  // Lets the OS drop the whole pages of [p, p + n) from memory (a file mapping reads them again
+  // on the next access; anonymous memory is kept): for data that was copied elsewhere.
+  void evict(const uint8_t* p, size_t n) const;
 
  private:
   MappedFile() = default;

@@ -108,6 +108,8 @@ class GgufFile {
   const uint8_t* tensor_data(const GgufTensorInfo& t) const {
     return data_ + data_offset_ + t.offset;
   }
+  // Drops a tensor's pages from memory once its data was copied elsewhere (see MappedFile).
+  void evict(const GgufTensorInfo& t) const { file_->evict(tensor_data(t), t.nbytes); }
   // An f32/f16/bf16/i32 tensor as a read-only Tensor over the mapping (row-major shape).
   Tensor tensor(const std::string& name) const;
   // Any supported type (quantized too) converted to a new f32 tensor (row-major shape).

@@ -1,7 +1,10 @@
 // Internal to backend/cpu: the per-variant kernel tables and the shared oneDNN GEMM.
 #pragma once
 
+#include <utility>
+
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/packed_q8.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/reference.h"
 #include "core/dtype.h"

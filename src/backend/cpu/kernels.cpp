@@ -75,6 +75,8 @@ const CpuKernels& kernels_reference() {
                             r::matmul,
                             r::quant_dot_rows,
                             r::q8_dot_rows,
+                            r::quantize_q8_blocks,
+                            r::packed_q8_dot,
                             dequantize_row,
                             reference_to_f32,
                             reference_from_f32};

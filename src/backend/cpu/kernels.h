@@ -53,10 +53,13 @@ struct AttentionParams {
 // (q4_0 nibbles are q+8; q8_0 bytes are flipped to q+128), so one u8×s8 dot gives Σ w·x.
 struct ActQ8 {
   int64_t t = 0, k = 0;
-  std::vector<int8_t> q;      // [t, k]
-  std::vector<float> d;       // [t, k/32]
-  std::vector<int32_t> corr;  // [t, k/4]
+  std::vector<int8_t> q;            // [t, k]
+  std::vector<float> d;             // [t, k/32]
+  std::vector<int32_t> corr;        // [t, k/4]
+  std::vector<int32_t> block_corr;  // [t, k/32]: the same per 32 values (packed kernels)
 };
+
+class PackedQ8;  // backend/cpu/packed_q8.h
 
 // The activation type a weight type's integer dot kernel takes (q8_0 blocks), or false when it
 // has none and decodes through quant_dot_rows.
@@ -111,6 +114,15 @@ struct CpuKernels {
   // scales. x.t rows; the result differs from quant_dot_rows by x's quantization only.
   void (*q8_dot_rows)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
                       const ActQ8& x, float* y, int64_t ldy);
+  // ActQ8's rows for n_blocks blocks of 32 values of x (see quantize_act_q8): q, d, corr and
+  // block_corr at the blocks' offsets, with the weights' unsigned offset (8 or 128).
+  void (*quantize_q8_blocks)(const float* x, int64_t n_blocks, int32_t offset, int8_t* q, float* d,
+                             int32_t* corr, int32_t* block_corr);
+  // y[i·ldy + r] for the rows r of groups [g0, g1) of a packed q4_0/q8_0 matrix and every row i
+  // i0 ≤ i < i1
+  // of x (quantized for its type): the same integer block dots over the interleaved layout.
+  void (*packed_q8_dot)(const PackedQ8& w, int64_t g0, int64_t g1, const ActQ8& x, int64_t i0,
+                        int64_t i1, float* y, int64_t ldy);
   // n elements of a ggml type to f32.
   void (*dequantize)(GgmlType type, const void* src, float* dst, int64_t n);
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).

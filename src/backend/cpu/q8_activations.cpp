@@ -5,6 +5,7 @@
 #include "backend/cpu/reference.h"
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 
 namespace anymal::cpu {
 
@@ -24,23 +25,34 @@ void quantize_act_q8(GgmlType type, const float* x, int64_t t, int64_t k, ActQ8&
   out.q.resize(size_t(t * k));
   out.d.resize(size_t(t * k / 32));
   out.corr.resize(size_t(t * k / 4));
+  out.block_corr.resize(size_t(t * k / 32));
   const int32_t offset = weight_offset(type);
-  for (int64_t b = 0; b < t * k / 32; ++b) {
-    const float* xb = x + b * 32;
-    float amax = 0;
-    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::abs(xb[j]));
-    // As ggml: the scale is stored (and used in the dot) as f16, the values divided by the f32 one.
-    const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-    out.d[size_t(b)] = f16_to_f32(f32_to_f16(d));
-    int8_t* q = out.q.data() + b * 32;
-    for (int j = 0; j < 32; ++j) q[j] = int8_t(std::lround(xb[j] * id));
-    for (int g = 0; g < 8; ++g)
-      out.corr[size_t(b * 8 + g)] =
-          -offset * (q[4 * g] + q[4 * g + 1] + q[4 * g + 2] + q[4 * g + 3]);
-  }
+  const CpuKernels& kern = cpu_kernels();
+  parallel_for(t * k / 32, 256, [&](int64_t b0, int64_t b1) {
+    kern.quantize_q8_blocks(x + b0 * 32, b1 - b0, offset, out.q.data() + b0 * 32, out.d.data() + b0,
+                            out.corr.data() + b0 * 8, out.block_corr.data() + b0);
+  });
 }
 
 namespace reference {
+
+void quantize_q8_blocks(const float* x, int64_t n_blocks, int32_t offset, int8_t* q, float* d,
+                        int32_t* corr, int32_t* block_corr) {
+  for (int64_t b = 0; b < n_blocks; ++b, x += 32, q += 32) {
+    float amax = 0;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::abs(x[j]));
+    // As ggml: the scale is stored (and used in the dot) as f16, the values divided by the f32 one.
+    const float db = amax / 127.0f, id = db > 0 ? 1.0f / db : 0.0f;
+    d[b] = f16_to_f32(f32_to_f16(db));
+    for (int j = 0; j < 32; ++j) q[j] = int8_t(std::lround(x[j] * id));
+    int32_t block = 0;
+    for (int g = 0; g < 8; ++g) {
+      corr[b * 8 + g] = -offset * (q[4 * g] + q[4 * g + 1] + q[4 * g + 2] + q[4 * g + 3]);
+      block += corr[b * 8 + g];
+    }
+    block_corr[b] = block;
+  }
+}
 
 void q8_dot_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, const ActQ8& x,
                  float* y, int64_t ldy) {

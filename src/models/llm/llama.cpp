@@ -26,7 +26,7 @@ WeightMatrix weight_matrix(const GgufFile& f, const std::string& name, int64_t r
     throw_error(ErrorKind::unsupported, f.path() + ": tensor " + name + " has type " +
                                             ggml_type_name(t.type) +
                                             ", which this build cannot run yet");
-  return WeightMatrix{name, t.type, rows, cols, f.tensor_data(t)};
+  return WeightMatrix{name, t.type, rows, cols, f.tensor_data(t), nullptr};
 }
 
 Tensor weight_vector(const GgufFile& f, const std::string& name, int64_t n) {
@@ -116,6 +116,17 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(std::shared_ptr<GgufFile> file
     l.w_up = weight_matrix(f, p + "ffn_up.weight", c.n_ff, c.n_embd);
     l.w_down = weight_matrix(f, p + "ffn_down.weight", c.n_embd, c.n_ff);
     m->layers.push_back(std::move(l));
+  }
+  if (cpu::packing_q8_pays()) {
+    auto pack = [&](WeightMatrix& w) {
+      if (!cpu::can_pack_q8(w.type, w.cols)) return;
+      w.packed = std::make_shared<const cpu::PackedQ8>(w.type, w.data, w.rows, w.cols);
+      f.evict(f.tensor_info(w.name));
+    };
+    for (LlamaLayer& l : m->layers)
+      for (WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+    // A tied output matrix is also the embedding table, read a row at a time from the mapping.
+    if (m->output.data != m->token_embd.data) pack(m->output);
   }
   return m;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/packed_q8.h"
 #include "core/ggml_types.h"
 #include "core/tensor.h"
 #include "formats/gguf.h"
@@ -35,6 +36,9 @@ struct WeightMatrix {
   GgmlType type = GgmlType::f32;
   int64_t rows = 0, cols = 0;
   const uint8_t* data = nullptr;
+  // q4_0/q8_0 re-laid for the integer kernels when they gain by it (then used instead of `data`,
+  // whose pages are evicted; see cpu::PackedQ8).
+  std::shared_ptr<const cpu::PackedQ8> packed;
   size_t row_bytes() const { return ggml_row_bytes(type, cols); }
 };
 

@@ -16,6 +16,7 @@ namespace anymal::models {
 namespace {
 
 void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y, cpu::QuantScratch& s) {
+  if (w.packed) return cpu::packed_q8_matmul(*w.packed, x, t, y, s.act);
   cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y, s);
 }
 
