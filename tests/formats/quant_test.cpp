@@ -11,6 +11,8 @@
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_matmul.h"
+#include "backend/cpu/reference.h"
+#include "core/dtype.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
@@ -236,6 +238,27 @@ TEST(Quant, IntegerDotIsWithinActivationRoundingOfTheFloatDot) {
             EXPECT_NE(y[size_t(i * rows + r)], 0.0f);
           }
       }
+    }
+  }
+}
+
+// bf16 weights decode against x rounded to bf16 (as ggml): every variant, a row count that
+// leaves a partial tile of rows and a width that leaves a tail past the last 32 values.
+TEST(Quant, Bf16DotRowsMatchTheReferenceOnRaggedShapes) {
+  Rng rng(12);
+  const int64_t rows = 7, k = 45;
+  std::vector<uint16_t> w(size_t(rows * k)), x(size_t(5 * k));
+  for (uint16_t& v : w) v = f32_to_bf16(rng.normal());
+  for (uint16_t& v : x) v = f32_to_bf16(rng.normal());
+  for (int64_t t : {1, 2, 5}) {
+    std::vector<float> ref(size_t(t * rows));
+    cpu::reference::bf16_dot_rows(w.data(), size_t(k), rows, k, x.data(), t, ref.data(), rows);
+    for (auto v : cpu::supported_variants()) {
+      std::vector<float> got(ref.size());
+      cpu::kernels_for(v).bf16_dot_rows(w.data(), size_t(k), rows, k, x.data(), t, got.data(),
+                                        rows);
+      for (size_t i = 0; i < ref.size(); ++i)
+        EXPECT_NEAR(got[i], ref[i], 1e-4f) << "t=" << t << " " << cpu::variant_name(v);
     }
   }
 }

@@ -75,6 +75,7 @@ const CpuKernels& kernels_reference() {
                             r::matmul,
                             r::quant_dot_rows,
                             r::q8_dot_rows,
+                            r::bf16_dot_rows,
                             r::quantize_q8_blocks,
                             r::packed_q8_dot,
                             dequantize_row,

@@ -114,6 +114,10 @@ struct CpuKernels {
   // scales. x.t rows; the result differs from quant_dot_rows by x's quantization only.
   void (*q8_dot_rows)(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows,
                       const ActQ8& x, float* y, int64_t ldy);
+  // Same for bf16 weights (rows row_elems apart) with x already rounded to bf16 [t, k], as ggml
+  // takes it for them: AVX512-BF16 dot instructions where the CPU has them.
+  void (*bf16_dot_rows)(const uint16_t* w, size_t row_elems, int64_t n_rows, int64_t k,
+                        const uint16_t* x, int64_t t, float* y, int64_t ldy);
   // ActQ8's rows for n_blocks blocks of 32 values of x (see quantize_act_q8): q, d, corr and
   // block_corr at the blocks' offsets, with the weights' unsigned offset (8 or 128).
   void (*quantize_q8_blocks)(const float* x, int64_t n_blocks, int32_t offset, int8_t* q, float* d,

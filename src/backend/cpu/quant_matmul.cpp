@@ -40,6 +40,16 @@ void quant_matmul(GgmlType type, const void* w, int64_t n_rows, int64_t k, const
     });
     return;
   }
+  if (t < kGemmMinRows && type == GgmlType::bf16) {
+    std::vector<uint16_t>& xb = scratch.x_bf16;
+    xb.resize(static_cast<size_t>(t * k));
+    kern.from_f32(DType::bf16, x, xb.data(), t * k);
+    const uint16_t* wh = static_cast<const uint16_t*>(w);
+    parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
+      kern.bf16_dot_rows(wh + lo * k, size_t(k), hi - lo, k, xb.data(), t, y + lo, n_rows);
+    });
+    return;
+  }
   if (t < kGemmMinRows) {
     parallel_for(n_rows, kRowsPerTask, [&](int64_t lo, int64_t hi) {
       kern.quant_dot_rows(type, wb + size_t(lo) * row_bytes, row_bytes, hi - lo, k, x, t, y + lo,

@@ -35,6 +35,9 @@ void matmul(const MatmulParams& p, const void* a, const void* b, float* c);
 // Dequantizes each row (reference), then a double-accumulated dot.
 void quant_dot_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n_rows, int64_t k,
                     const float* x, int64_t t, float* y, int64_t ldy);
+// bf16 weight rows (row_elems apart) against x already in bf16 [t, k]: double-accumulated.
+void bf16_dot_rows(const uint16_t* w, size_t row_elems, int64_t n_rows, int64_t k,
+                   const uint16_t* x, int64_t t, float* y, int64_t ldy);
 // q8_0 activation blocks (see CpuKernels::quantize_q8_blocks), rounding half away from zero.
 void quantize_q8_blocks(const float* x, int64_t n_blocks, int32_t offset, int8_t* q, float* d,
                         int32_t* corr, int32_t* block_corr);

@@ -128,4 +128,16 @@ void quant_dot_rows(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t n
   }
 }
 
+void bf16_dot_rows(const uint16_t* w, size_t row_elems, int64_t n_rows, int64_t k,
+                   const uint16_t* x, int64_t t, float* y, int64_t ldy) {
+  for (int64_t r = 0; r < n_rows; ++r)
+    for (int64_t i = 0; i < t; ++i) {
+      double acc = 0;
+      for (int64_t j = 0; j < k; ++j)
+        acc +=
+            double(bf16_to_f32(w[size_t(r) * row_elems + size_t(j)])) * bf16_to_f32(x[i * k + j]);
+      y[i * ldy + r] = float(acc);
+    }
+}
+
 }  // namespace anymal::cpu::reference
