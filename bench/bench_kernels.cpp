@@ -160,8 +160,20 @@ void BM_packed_q8(benchmark::State& state, GgmlType type) {
   set_flops(state, 2.0 * double(rows * k * t));
 }
 
+// The fixed cost of one parallel region (decode of a small model runs hundreds per token).
+void BM_parallel_region(benchmark::State& state) {
+  ThreadPoolScope scope(&pool());
+  std::vector<int64_t> sink(64);
+  for (auto _ : state)
+    parallel_for(64, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) sink[size_t(i)] += i;
+    });
+  benchmark::DoNotOptimize(sink.data());
+}
+
 }  // namespace
 
+BENCHMARK(BM_parallel_region)->UseRealTime();
 BENCHMARK_CAPTURE(BM_packed_q8, q8_0, GgmlType::q8_0)
     ->Arg(1)
     ->Arg(8)

@@ -18,13 +18,16 @@ thread_local bool tls_in_parallel = false;
 // one decode step, not the time between requests.
 constexpr int kSpinIterations = 20000;
 
+// Polls done() with a pause between tries, up to kSpinIterations times; whether it came true.
 template <class Done>
-void spin_until(Done done) {
-  for (int i = 0; i < kSpinIterations && !done(); ++i) {
+bool spin_until(Done done) {
+  for (int i = 0; i < kSpinIterations; ++i) {
+    if (done()) return true;
 #if defined(__x86_64__)
     __builtin_ia32_pause();
 #endif
   }
+  return done();
 }
 }  // namespace
 
@@ -33,30 +36,25 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 }
 
 ThreadPool::~ThreadPool() {
+  stop_ = true;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    wake_.notify_all();
   }
-  wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::work_on_current_job() {
   tls_in_parallel = true;
-  for (;;) {
-    int64_t begin;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (next_ >= job_n_ || error_) break;
-      begin = next_;
-      next_ += job_chunk_;
-    }
-    int64_t end = std::min(job_n_, begin + job_chunk_);
+  while (!failed_.load(std::memory_order_relaxed)) {
+    const int64_t begin = next_.fetch_add(job_chunk_);
+    if (begin >= job_n_) break;
     try {
-      (*job_)(begin, end);
+      (*job_)(begin, std::min(job_n_, begin + job_chunk_));
     } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<std::mutex> lock(error_mutex_);
       if (!error_) error_ = std::current_exception();
+      failed_ = true;
     }
   }
   tls_in_parallel = false;
@@ -64,20 +62,19 @@ void ThreadPool::work_on_current_job() {
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
+  auto woken = [&] { return stop_.load() || generation_.load() != seen; };
   for (;;) {
-    spin_until([&] { return stop_.load() || generation_.load() != seen; });
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      ++active_;
+    if (!spin_until(woken)) {
+      std::unique_lock<std::mutex> lock(sleep_mutex_);
+      ++sleepers_;  // before the predicate's check: see run()
+      wake_.wait(lock, woken);
+      --sleepers_;
     }
-    work_on_current_job();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--active_ == 0) done_.notify_all();
-    }
+    if (stop_) return;
+    seen = generation_.load();
+    ++active_;
+    if (open_.load()) work_on_current_job();
+    --active_;
   }
 }
 
@@ -88,29 +85,28 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
     fn(0, n);
     return;
   }
-  // ~4 chunks per thread balances uneven rows without much locking.
   std::lock_guard<std::mutex> one_region(run_mutex_);
-  int64_t chunk = std::max(grain, (n + 4 * n_threads_ - 1) / (4 * n_threads_));
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    job_chunk_ = chunk;
-    next_ = 0;
-    error_ = nullptr;
-    ++generation_;
+  // ~4 chunks per thread balances uneven rows.
+  job_chunk_ = std::max(grain, (n + 4 * n_threads_ - 1) / (4 * n_threads_));
+  job_ = &fn;
+  job_n_ = n;
+  next_ = 0;
+  error_ = nullptr;
+  failed_ = false;
+  open_ = true;
+  ++generation_;
+  // A worker going to sleep counts itself in sleepers_ and then checks generation_; we bumped
+  // generation_ and then read sleepers_ (all sequentially consistent): either it sees the new
+  // generation and does not sleep, or we see it and wake it.
+  if (sleepers_.load() > 0) {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    wake_.notify_all();
   }
-  wake_.notify_all();
   work_on_current_job();
-  spin_until([&] { return active_.load() == 0; });
-  std::exception_ptr err;
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return active_ == 0; });
-    job_ = nullptr;
-    err = std::exchange(error_, nullptr);
-  }
-  if (err) std::rethrow_exception(err);
+  open_ = false;
+  while (!spin_until([&] { return active_.load() == 0; })) std::this_thread::yield();
+  job_ = nullptr;
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 
 int physical_core_count() {

@@ -36,15 +36,26 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // one parallel region at a time per pool
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
+  // The current region. Its fields are written before open_ is set; a thread counts itself in
+  // active_ before it looks at open_, so the caller, which clears open_ and then waits for
+  // active_ to drain, never returns while a thread may still claim a chunk of it. Chunks are
+  // claimed from next_ without a lock. Each hot atomic has a cache line of its own: the workers
+  // poll generation_ while the caller claims chunks.
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
-  int64_t job_n_ = 0, job_chunk_ = 1, next_ = 0;
-  // Written under mutex_; atomic so that waiters can spin on them before sleeping.
-  std::atomic<int> active_ = 0;
-  std::atomic<uint64_t> generation_ = 0;
+  int64_t job_n_ = 0, job_chunk_ = 1;
+  alignas(64) std::atomic<int64_t> next_ = 0;
+  alignas(64) std::atomic<bool> open_ = false;
+  alignas(64) std::atomic<int> active_ = 0;
+  alignas(64) std::atomic<uint64_t> generation_ =
+      0;  // bumped per region: what idle workers wait for
   std::atomic<bool> stop_ = false;
+  // Workers that stopped spinning sleep on wake_; the caller notifies only when there are some.
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<int> sleepers_ = 0;
+  std::mutex error_mutex_;
   std::exception_ptr error_;
+  std::atomic<bool> failed_ = false;
 };
 
 // The number of physical cores (not hyper-threads); at least 1.

@@ -1,10 +1,13 @@
 #include "serve/batch_engine.h"
 
+#include "core/thread_pool.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
 
 #include "core/log.h"
+#include "core/thread_pool.h"
 #include "models/llm/llama_forward.h"
 #include "serve/stop_strings.h"
 
@@ -266,15 +269,26 @@ void BatchEngine::step() {
       p->prompt_embd = {};
     }
   }
-  float* row = logits_.data();
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    if (!seqs[i].want_logits) continue;
-    Slot& s = *owners[i];
-    if (s.job.ignore_eos)
-      for (int32_t id : eog_ids_) row[id] = -std::numeric_limits<float>::infinity();
-    emit(s, s.sampler->sample(row, n_vocab, s.history));
-    row += n_vocab;
-  }
+  // Each slot samples from its own logits row with its own sampler, so the rows are sampled in
+  // parallel (sorting the vocabulary of 8 streams costs as much as a small model's step); the
+  // tokens are then emitted in order.
+  std::vector<int64_t> logit_row(seqs.size(), -1);
+  int64_t n_rows = 0;
+  for (size_t i = 0; i < seqs.size(); ++i)
+    if (seqs[i].want_logits) logit_row[i] = n_rows++;
+  std::vector<int32_t> sampled(seqs.size(), -1);
+  parallel_for(int64_t(seqs.size()), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      if (logit_row[size_t(i)] < 0) continue;
+      Slot& s = *owners[size_t(i)];
+      float* row = logits_.data() + logit_row[size_t(i)] * n_vocab;
+      if (s.job.ignore_eos)
+        for (int32_t id : eog_ids_) row[id] = -std::numeric_limits<float>::infinity();
+      sampled[size_t(i)] = s.sampler->sample(row, n_vocab, s.history);
+    }
+  });
+  for (size_t i = 0; i < seqs.size(); ++i)
+    if (logit_row[i] >= 0) emit(*owners[i], sampled[i]);
 }
 
 void BatchEngine::emit(Slot& s, int32_t token) {

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <numeric>
+#include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -45,3 +48,27 @@ TEST(ThreadPool, NestedRegionsRunInline) {
 }
 
 TEST(ThreadPool, PhysicalCoresIsPositive) { EXPECT_GE(physical_core_count(), 1); }
+
+// Regions back to back (workers still spinning from the last one, joining late or not at all),
+// then after a pause long enough for them to fall asleep (the wake-up path), from two pools used
+// by two caller threads at once: every index of every region exactly once, and a region never
+// returns while a worker is still in it (its counters live on the caller's stack).
+TEST(ThreadPool, ManyShortRegionsAcrossSleepAndWake) {
+  ThreadPool a(3), b(2);
+  auto hammer = [](ThreadPool* pool, int regions) {
+    ThreadPoolScope scope(pool);
+    for (int r = 0; r < regions; ++r) {
+      std::vector<int> hits(size_t(1 + r % 37), 0);
+      parallel_for(int64_t(hits.size()), 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) ++hits[size_t(i)];
+      });
+      for (int h : hits) ASSERT_EQ(h, 1);
+    }
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::thread other([&] { hammer(&b, 20000); });
+    hammer(&a, 20000);
+    other.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+}

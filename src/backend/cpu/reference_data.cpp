@@ -1,6 +1,7 @@
 // Reference kernels that have no fast variant: RoPE, row gather/scatter, patchify.
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "backend/cpu/reference.h"
 #include "core/thread_pool.h"
@@ -10,11 +11,15 @@ namespace anymal::cpu::reference {
 void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t tokens,
           int64_t heads, int64_t dim, int64_t n_rot, float base, bool neox, bool inverse) {
   int64_t half = n_rot / 2;
+  // The frequencies depend on the pair only: computed once per call, not once per position.
+  std::vector<double> freq(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; ++i)
+    freq[size_t(i)] = std::pow(double(base), -2.0 * double(i) / double(n_rot));
   parallel_for(batch * tokens, 8, [&](int64_t lo, int64_t hi) {
     for (int64_t bt = lo; bt < hi; ++bt) {
       double p = pos[bt % tokens];
       for (int64_t i = 0; i < half; ++i) {
-        double theta = p * std::pow(double(base), -2.0 * double(i) / double(n_rot));
+        double theta = p * freq[size_t(i)];
         double c = std::cos(theta), s = inverse ? -std::sin(theta) : std::sin(theta);
         int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         for (int64_t h = 0; h < heads; ++h) {

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_matmul.h"
 #include "backend/cpu/reference.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 
 namespace anymal::models {
 
@@ -96,7 +98,9 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
   const cpu::CpuKernels& kern = cpu::cpu_kernels();
   const int64_t E = c.n_embd, hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   int64_t n = 0;
+  std::vector<int64_t> first_row;  // of each sequence in ws's rows
   for (const SeqInput& s : seqs) {
+    first_row.push_back(n);
     for (int64_t i = 0; i < s.n; ++i) ws.pos[size_t(n + i)] = int32_t(s.cache->n_past + i);
     n += s.n;
   }
@@ -109,9 +113,8 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
     matmul(l.wq, ws.xn.data(), n, ws.q.data(), ws.scratch);
     matmul(l.wk, ws.xn.data(), n, ws.k.data(), ws.scratch);
     matmul(l.wv, ws.xn.data(), n, ws.v.data(), ws.scratch);
-    int64_t row = 0;
-    for (const SeqInput& s : seqs) {
-      // RoPE (llama.cpp's "norm" mode: adjacent pairs) in place, then K/V into the cache.
+    // RoPE (llama.cpp's "norm" mode: adjacent pairs) in place, K/V into the cache, attention.
+    auto attend = [&](const SeqInput& s, int64_t row) {
       const int64_t past = s.cache->n_past;
       float* kc = s.cache->k[il].data();
       float* vc = s.cache->v[il].data();
@@ -132,8 +135,19 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
       ap.scale = 1.0f / std::sqrt(float(hd));
       ap.causal = true;
       kern.attention(ap, q, kc, vc, ws.att.data() + row * q_dim, ws.lse.data() + row * c.n_head);
-      row += s.n;
-    }
+    };
+    // Several sequences of one row (decode steps) share one parallel region, a sequence each
+    // (their kernels then run inline): a region per sequence costs more than its work. A lone
+    // one, and longer ones (prefill), get regions of their own, over heads.
+    const int64_t n_single =
+        std::count_if(seqs.begin(), seqs.end(), [](const SeqInput& s) { return s.n == 1; });
+    if (n_single > 1)
+      parallel_for(int64_t(seqs.size()), 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i)
+          if (seqs[size_t(i)].n == 1) attend(seqs[size_t(i)], first_row[size_t(i)]);
+      });
+    for (size_t i = 0; i < seqs.size(); ++i)
+      if (seqs[i].n > 1 || n_single == 1) attend(seqs[i], first_row[i]);
     matmul(l.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
     add_inplace(ws.x.data(), ws.xn.data(), n * E);
     swiglu_ffn(l.ffn_norm, c.rms_eps, l.w_gate, l.w_up, l.w_down, ws, n);
