@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/allocator.h"
 #include "core/autograd_node.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
@@ -36,6 +37,7 @@ double median_seconds(int runs, F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   std::vector<int> threads = {1, 2};
   for (int i = 1; i + 1 < argc; ++i)
     if (!std::strcmp(argv[i], "--threads")) {

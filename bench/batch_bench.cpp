@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/allocator.h"
 #include "core/thread_pool.h"
 #include "models/llm/llama_forward.h"
 #include "serve/batch_engine.h"
@@ -81,6 +82,7 @@ double engine_tokens_per_second(const models::LlamaModel& m, const text::Tokeniz
 }  // namespace
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   std::string path = "models/demo/model.gguf";
   int threads = physical_core_count(), profile_b = 0;
   for (int i = 1; i < argc; ++i) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autograd/backward.h"
+#include "core/allocator.h"
 #include "core/thread_pool.h"
 #include "nn/llama_lm.h"
 #include "ops/ops.h"
@@ -22,6 +23,7 @@
 using namespace anymal;
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   int threads = 1;
   std::string shard = "none";
   double bucket_mb = 25;

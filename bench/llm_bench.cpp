@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "backend/cpu/quant.h"
+#include "core/allocator.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "formats/gguf_writer.h"
@@ -90,6 +91,7 @@ long peak_rss_mb() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   std::string dir = "/tmp/anymal-llm-bench", types = "f16,bf16,q8_0,q4_0", threads = "1,2";
   int n_prompt = 512;
   for (int i = 1; i + 1 < argc; i += 2) {

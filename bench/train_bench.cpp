@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "autograd/backward.h"
+#include "core/allocator.h"
 #include "core/thread_pool.h"
 #include "models/anymal/anymal_model.h"
 #include "train/adamw.h"
@@ -64,6 +65,7 @@ double median_step(const Shape_& s, DType compute) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   int threads = physical_core_count();
   for (int i = 1; i + 1 < argc; ++i)
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);

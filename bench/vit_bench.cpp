@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "backend/cpu/quant.h"
+#include "core/allocator.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "formats/gguf_writer.h"
@@ -101,6 +102,7 @@ Image random_image(Rng& rng, int w, int h) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   std::string dir = "/tmp/anymal-llm-bench", threads = "1,2",
               vocab = "../shared/fixtures/tokenizer/ggml-vocab-llama-spm.gguf";
   for (int i = 1; i + 1 < argc; i += 2) {

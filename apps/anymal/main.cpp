@@ -7,11 +7,13 @@
 #include <map>
 
 #include "commands.h"
+#include "core/allocator.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
 
 int main(int argc, char** argv) {
+  anymal::tune_allocator();
   using namespace anymal;
   CLI::App app{"anymal — train and serve any-modality LLMs"};
   app.require_subcommand(1);
