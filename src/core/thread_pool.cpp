@@ -74,7 +74,12 @@ void ThreadPool::worker_loop() {
     seen = generation_.load();
     ++active_;
     if (open_.load()) work_on_current_job();
-    --active_;
+    // As with sleepers_: we decrement, then read caller_waiting_; the caller sets it, then reads
+    // active_. Either it sees us gone, or we see it waiting and wake it.
+    if (--active_ == 0 && caller_waiting_.load()) {
+      std::lock_guard<std::mutex> lock(done_mutex_);
+      done_.notify_all();
+    }
   }
 }
 
@@ -104,7 +109,12 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
   }
   work_on_current_job();
   open_ = false;
-  while (!spin_until([&] { return active_.load() == 0; })) std::this_thread::yield();
+  if (!spin_until([&] { return active_.load() == 0; })) {
+    std::unique_lock<std::mutex> lock(done_mutex_);
+    caller_waiting_ = true;
+    done_.wait(lock, [&] { return active_.load() == 0; });
+    caller_waiting_ = false;
+  }
   job_ = nullptr;
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }

@@ -53,6 +53,11 @@ class ThreadPool {
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
   std::atomic<int> sleepers_ = 0;
+  // The caller, when the workers take long (descheduled: more threads than cores), blocks on
+  // done_ instead of spinning; the worker that leaves last wakes it.
+  std::mutex done_mutex_;
+  std::condition_variable done_;
+  std::atomic<bool> caller_waiting_ = false;
   std::mutex error_mutex_;
   std::exception_ptr error_;
   std::atomic<bool> failed_ = false;
