@@ -33,12 +33,15 @@ for ns in "$a" "$b"; do ip -n "$ns" link set lo up; done
 ip -n "$a" link set "va$tag" up
 ip -n "$b" link set "vb$tag" up
 
-# The launcher's "remote shell": the host name is the namespace.
-cat > "$tmp/agent.sh" << 'SH'
+# The launcher's "remote shell": the host name is the namespace. The two "hosts" share /tmp
+# and a host name, so the remote one gets a temporary directory of its own: otherwise its
+# daemon and mpirun race to create the same Open MPI session directory ("File exists").
+mkdir -p "$tmp/remote-tmp"
+cat > "$tmp/agent.sh" << SH
 #!/bin/sh
-host=$1
+host=\$1
 shift
-exec ip netns exec "$host" /bin/sh -c "$*"
+exec ip netns exec "\$host" env TMPDIR="$tmp/remote-tmp" /bin/sh -c "\$*"
 SH
 chmod +x "$tmp/agent.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
