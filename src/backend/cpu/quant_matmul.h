@@ -1,7 +1,8 @@
 // y = x · Wᵀ with W stored in a ggml type, used in place (e.g. from a mapped GGUF file).
 //   w: n_rows rows of k elements in `type` (ggml [k, n_rows]); x: [t, k] f32; y: [t, n_rows] f32.
 // Inference only (no gradient). Few rows of x (decode) stream W once through fused
-// dequantize-and-dot kernels (q8_0/q4_0: integer dots on x quantized to q8_0, as ggml does);
+// dequantize-and-dot kernels (q8_0/q4_0: integer dots on x quantized to q8_0, bf16: x rounded
+// to bf16, as ggml does; PackedQ8 matrices go through cpu::packed_q8_matmul instead);
 // many rows (prefill) widen W once and run one oneDNN GEMM: f32 for
 // f32/f16 weights, bf16 x bf16 -> f32 for bf16 and quantized weights.
 #pragma once
