@@ -11,6 +11,7 @@
 
 #include "autograd/backward.h"
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/packed_f16.h"
 #include "backend/cpu/packed_q8.h"
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_matmul.h"
@@ -160,6 +161,29 @@ void BM_packed_q8(benchmark::State& state, GgmlType type) {
   set_flops(state, 2.0 * double(rows * k * t));
 }
 
+// f16 weights the size of the demo model's FFN matrices (768 × 256, cache-resident), x rows =
+// range(0) (a batched decode step of that many sequences): the 16-row interleaved layout
+// (cpu::PackedF16) against the row kernels on the same weights.
+void BM_f16_small(benchmark::State& state, bool packed) {
+  ThreadPoolScope scope(&pool());
+  const int64_t rows = 768, k = 256, t = state.range(0);
+  Rng rng(4);
+  std::vector<float> w(static_cast<size_t>(rows * k)), x(static_cast<size_t>(t * k)),
+      y(static_cast<size_t>(t * rows));
+  for (float& v : w) v = rng.normal(0.0f, 0.02f);
+  for (float& v : x) v = rng.normal();
+  std::vector<uint16_t> h(w.size());
+  cpu::cpu_kernels().from_f32(DType::f16, w.data(), h.data(), int64_t(w.size()));
+  const cpu::PackedF16 p(h.data(), rows, k);
+  for (auto _ : state) {
+    if (packed)
+      cpu::packed_f16_matmul(p, x.data(), t, y.data());
+    else
+      cpu::quant_matmul(GgmlType::f16, h.data(), rows, k, x.data(), t, y.data());
+  }
+  set_flops(state, 2.0 * double(rows * k * t));
+}
+
 // The fixed cost of one parallel region (decode of a small model runs hundreds per token).
 void BM_parallel_region(benchmark::State& state) {
   ThreadPoolScope scope(&pool());
@@ -174,6 +198,8 @@ void BM_parallel_region(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_parallel_region)->UseRealTime();
+BENCHMARK_CAPTURE(BM_f16_small, packed, true)->Arg(1)->Arg(8)->Arg(16)->UseRealTime();
+BENCHMARK_CAPTURE(BM_f16_small, rows, false)->Arg(1)->Arg(8)->Arg(16)->UseRealTime();
 BENCHMARK_CAPTURE(BM_packed_q8, q8_0, GgmlType::q8_0)
     ->Arg(1)
     ->Arg(8)

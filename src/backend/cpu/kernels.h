@@ -59,7 +59,8 @@ struct ActQ8 {
   std::vector<int32_t> block_corr;  // [t, k/32]: the same per 32 values (packed kernels)
 };
 
-class PackedQ8;  // backend/cpu/packed_q8.h
+class PackedQ8;   // backend/cpu/packed_q8.h
+class PackedF16;  // backend/cpu/packed_f16.h
 
 // The activation type a weight type's integer dot kernel takes (q8_0 blocks), or false when it
 // has none and decodes through quant_dot_rows.
@@ -122,11 +123,14 @@ struct CpuKernels {
   // block_corr at the blocks' offsets, with the weights' unsigned offset (8 or 128).
   void (*quantize_q8_blocks)(const float* x, int64_t n_blocks, int32_t offset, int8_t* q, float* d,
                              int32_t* corr, int32_t* block_corr);
-  // y[i·ldy + r] for the rows r of groups [g0, g1) of a packed q4_0/q8_0 matrix and every row i
-  // i0 ≤ i < i1
-  // of x (quantized for its type): the same integer block dots over the interleaved layout.
+  // y[i·ldy + r] for the rows r of groups [g0, g1) of a packed q4_0/q8_0 matrix and every row
+  // i0 ≤ i < i1 of x (quantized for its type): the same integer block dots over the interleaved
+  // layout.
   void (*packed_q8_dot)(const PackedQ8& w, int64_t g0, int64_t g1, const ActQ8& x, int64_t i0,
                         int64_t i1, float* y, int64_t ldy);
+  // Same for a packed f16 matrix and f32 x ([·, w.cols()]).
+  void (*packed_f16_dot)(const PackedF16& w, int64_t g0, int64_t g1, const float* x, int64_t i0,
+                         int64_t i1, float* y, int64_t ldy);
   // n elements of a ggml type to f32.
   void (*dequantize)(GgmlType type, const void* src, float* dst, int64_t n);
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).

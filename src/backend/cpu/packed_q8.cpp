@@ -1,9 +1,6 @@
 #include "backend/cpu/packed_q8.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "core/dtype.h"
@@ -11,28 +8,6 @@
 #include "core/thread_pool.h"
 
 namespace anymal::cpu {
-
-namespace {
-
-// Huge pages where the packed weights cover them: decoding streams all of them once per token,
-// and 4 KiB pages cost a TLB miss every 4 KiB of the stream. Only the whole 2 MiB pages inside
-// the allocation: rounding each matrix up to one would make its tail resident too.
-constexpr uintptr_t kHugePage = uintptr_t(2) << 20;
-
-uint8_t* allocate_packed(size_t bytes) {
-  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-  if (!p)
-    throw_error(ErrorKind::io,
-                "cannot allocate " + std::to_string(bytes) + " bytes for packed weights");
-  const uintptr_t lo = (uintptr_t(p) + kHugePage - 1) / kHugePage * kHugePage,
-                  hi = (uintptr_t(p) + bytes) / kHugePage * kHugePage;
-  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // a hint only
-  return static_cast<uint8_t*>(p);
-}
-
-}  // namespace
-
-void PackedQ8::Free::operator()(uint8_t* p) const { std::free(p); }
 
 bool can_pack_q8(GgmlType type, int64_t cols) {
   return (type == GgmlType::q4_0 || type == GgmlType::q8_0) && cols > 0 && cols % 32 == 0;
@@ -43,7 +18,7 @@ bool packing_q8_pays() { return cpu_kernels().variant == KernelVariant::avx512; 
 PackedQ8::PackedQ8(GgmlType type, const uint8_t* w, int64_t rows, int64_t cols)
     : type_(type), rows_(rows), cols_(cols) {
   ANYMAL_ASSERT(can_pack_q8(type, cols) && rows > 0);
-  data_.reset(allocate_packed(bytes()));
+  data_ = allocate_packed(bytes());
   const bool q4 = type == GgmlType::q4_0;
   const size_t src_block = q4 ? 18 : 34, row_bytes = ggml_row_bytes(type, cols);
   const int64_t nb = blocks(), n_chunks = q4 ? 4 : 8;

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/packed_buffer.h"
 #include "core/ggml_types.h"
 
 namespace anymal::cpu {
@@ -40,12 +41,9 @@ class PackedQ8 {
   size_t bytes() const { return size_t(groups() * blocks() * block_bytes()); }
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const;
-  };
   GgmlType type_;
   int64_t rows_, cols_;
-  std::unique_ptr<uint8_t[], Free> data_;
+  PackedBuffer data_;
 };
 
 bool can_pack_q8(GgmlType type, int64_t cols);

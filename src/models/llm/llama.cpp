@@ -117,17 +117,20 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(std::shared_ptr<GgufFile> file
     l.w_down = weight_matrix(f, p + "ffn_down.weight", c.n_embd, c.n_ff);
     m->layers.push_back(std::move(l));
   }
-  if (cpu::packing_q8_pays()) {
-    auto pack = [&](WeightMatrix& w) {
-      if (!cpu::can_pack_q8(w.type, w.cols)) return;
-      w.packed = std::make_shared<const cpu::PackedQ8>(w.type, w.data, w.rows, w.cols);
-      f.evict(f.tensor_info(w.name));
-    };
-    for (LlamaLayer& l : m->layers)
-      for (WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
-    // A tied output matrix is also the embedding table, read a row at a time from the mapping.
-    if (m->output.data != m->token_embd.data) pack(m->output);
-  }
+  auto pack = [&](WeightMatrix& w) {
+    if (cpu::packing_q8_pays() && cpu::can_pack_q8(w.type, w.cols))
+      w.packed_q8 = std::make_shared<const cpu::PackedQ8>(w.type, w.data, w.rows, w.cols);
+    else if (cpu::packing_f16_pays() && w.type == GgmlType::f16)
+      w.packed_f16 = std::make_shared<const cpu::PackedF16>(
+          reinterpret_cast<const uint16_t*>(w.data), w.rows, w.cols);
+    else
+      return;
+    f.evict(f.tensor_info(w.name));
+  };
+  for (LlamaLayer& l : m->layers)
+    for (WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+  // A tied output matrix is also the embedding table, read a row at a time from the mapping.
+  if (m->output.data != m->token_embd.data) pack(m->output);
   return m;
 }
 

@@ -18,7 +18,8 @@ namespace anymal::models {
 namespace {
 
 void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y, cpu::QuantScratch& s) {
-  if (w.packed) return cpu::packed_q8_matmul(*w.packed, x, t, y, s.act);
+  if (w.packed_q8) return cpu::packed_q8_matmul(*w.packed_q8, x, t, y, s.act);
+  if (w.packed_f16) return cpu::packed_f16_matmul(*w.packed_f16, x, t, y);
   cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y, s);
 }
 
