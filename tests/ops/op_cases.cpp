@@ -88,6 +88,12 @@ const std::vector<OpCase>& op_cases() {
       {"attention_decode_mask",
        {{1, 1, 2, 8}, {1, 5, 2, 8}, {1, 5, 2, 8}},
        [](auto& x) { return attention(x[0], x[1], x[2], false, causal_like_mask(1, 5), 0.3f); }},
+      {"attention_decode_d64",  // 4 head vectors of o per row, blocks of 16 keys and a tail
+       {{1, 1, 4, 64}, {1, 37, 2, 64}, {1, 37, 2, 64}},
+       [](auto& x) { return attention(x[0], x[1], x[2], true); }},
+      {"attention_decode_d24_mask",  // a head width no vector divides: the plain loops
+       {{1, 1, 2, 24}, {1, 21, 2, 24}, {1, 21, 2, 24}},
+       [](auto& x) { return attention(x[0], x[1], x[2], false, causal_like_mask(1, 21), 0.3f); }},
       {"attention_long",
        {{1, 150, 1, 16}, {1, 150, 1, 16}, {1, 150, 1, 16}},
        [](auto& x) { return attention(x[0], x[1], x[2], true); }},

@@ -53,6 +53,12 @@ namespace anymal::cpu::reference {
 // x, y: [B, T, H, D]; pos: [T]. inverse rotates by -θ (the vjp).
 void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t tokens,
           int64_t heads, int64_t dim, int64_t n_rot, float base, bool neox, bool inverse);
+// The same in two steps, for callers that rotate many tensors at the same positions (every
+// layer of a forward pass): cs [T, n_rot/2, 2] holds cos θ, sin θ of each position and pair
+// (sincos is most of RoPE's cost), then rope_apply rotates with it, bit-identical to rope.
+void rope_table(const int32_t* pos, int64_t tokens, int64_t n_rot, float base, double* cs);
+void rope_apply(const float* x, float* y, const double* cs, int64_t batch, int64_t tokens,
+                int64_t heads, int64_t dim, int64_t n_rot, bool neox, bool inverse);
 // out[i] = table[ids[i]] rows of width `dim`; ids already validated.
 void gather_rows(const float* table, const int32_t* ids, int64_t n, int64_t dim, float* out);
 // table[ids[i]] += src[i] (the vjp of gather_rows); table must be zeroed by the caller.

@@ -8,24 +8,33 @@
 
 namespace anymal::cpu::reference {
 
-void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t tokens,
-          int64_t heads, int64_t dim, int64_t n_rot, float base, bool neox, bool inverse) {
-  int64_t half = n_rot / 2;
-  // The frequencies depend on the pair only: computed once per call, not once per position.
+void rope_table(const int32_t* pos, int64_t tokens, int64_t n_rot, float base, double* cs) {
+  const int64_t half = n_rot / 2;
+  // The frequencies depend on the pair only: computed once, not once per position.
   std::vector<double> freq(static_cast<size_t>(half));
   for (int64_t i = 0; i < half; ++i)
     freq[size_t(i)] = std::pow(double(base), -2.0 * double(i) / double(n_rot));
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < half; ++i) {
+      const double theta = double(pos[t]) * freq[size_t(i)];
+      cs[(t * half + i) * 2] = std::cos(theta);
+      cs[(t * half + i) * 2 + 1] = std::sin(theta);
+    }
+}
+
+void rope_apply(const float* x, float* y, const double* cs, int64_t batch, int64_t tokens,
+                int64_t heads, int64_t dim, int64_t n_rot, bool neox, bool inverse) {
+  const int64_t half = n_rot / 2;
   parallel_for(batch * tokens, 8, [&](int64_t lo, int64_t hi) {
     for (int64_t bt = lo; bt < hi; ++bt) {
-      double p = pos[bt % tokens];
+      const double* row = cs + (bt % tokens) * half * 2;
       for (int64_t i = 0; i < half; ++i) {
-        double theta = p * freq[size_t(i)];
-        double c = std::cos(theta), s = inverse ? -std::sin(theta) : std::sin(theta);
-        int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+        const double c = row[2 * i], s = inverse ? -row[2 * i + 1] : row[2 * i + 1];
+        const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         for (int64_t h = 0; h < heads; ++h) {
           const float* xr = x + (bt * heads + h) * dim;
           float* yr = y + (bt * heads + h) * dim;
-          double a = xr[i0], b = xr[i1];
+          const double a = xr[i0], b = xr[i1];
           yr[i0] = float(a * c - b * s);
           yr[i1] = float(a * s + b * c);
         }
@@ -35,6 +44,13 @@ void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t t
           y[(bt * heads + h) * dim + d] = x[(bt * heads + h) * dim + d];
     }
   });
+}
+
+void rope(const float* x, float* y, const int32_t* pos, int64_t batch, int64_t tokens,
+          int64_t heads, int64_t dim, int64_t n_rot, float base, bool neox, bool inverse) {
+  std::vector<double> cs(static_cast<size_t>(tokens * (n_rot / 2) * 2));
+  rope_table(pos, tokens, n_rot, base, cs.data());
+  rope_apply(x, y, cs.data(), batch, tokens, heads, dim, n_rot, neox, inverse);
 }
 
 void gather_rows(const float* table, const int32_t* ids, int64_t n, int64_t dim, float* out) {

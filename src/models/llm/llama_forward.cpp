@@ -105,6 +105,8 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
     for (int64_t i = 0; i < s.n; ++i) ws.pos[size_t(n + i)] = int32_t(s.cache->n_past + i);
     n += s.n;
   }
+  // The rotations of each row's position, once for every layer.
+  cpu::reference::rope_table(ws.pos.data(), n, c.n_rot, c.rope_base, ws.rope_cs.data());
   const CrossAttention* xa = m.cross_attention();
   for (size_t il = 0; il < m.layers.size(); ++il) {
     if (const CrossAttentionBlock* xb = xa ? xa->before(int64_t(il)) : nullptr)
@@ -120,10 +122,10 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
       float* kc = s.cache->k[il].data();
       float* vc = s.cache->v[il].data();
       float* q = ws.q.data() + row * q_dim;
-      const int32_t* pos = ws.pos.data() + row;
-      cpu::reference::rope(q, q, pos, 1, s.n, c.n_head, hd, c.n_rot, c.rope_base, false, false);
-      cpu::reference::rope(ws.k.data() + row * kv_dim, kc + past * kv_dim, pos, 1, s.n, c.n_head_kv,
-                           hd, c.n_rot, c.rope_base, false, false);
+      const double* cs = ws.rope_cs.data() + row * (c.n_rot / 2) * 2;
+      cpu::reference::rope_apply(q, q, cs, 1, s.n, c.n_head, hd, c.n_rot, false, false);
+      cpu::reference::rope_apply(ws.k.data() + row * kv_dim, kc + past * kv_dim, cs, 1, s.n,
+                                 c.n_head_kv, hd, c.n_rot, false, false);
       std::memcpy(vc + past * kv_dim, ws.v.data() + row * kv_dim,
                   size_t(s.n * kv_dim) * sizeof(float));
       cpu::AttentionParams ap;
@@ -208,6 +210,7 @@ LlamaWorkspace::LlamaWorkspace(const LlamaConfig& c, int64_t nb) : n_batch(nb) {
   sized(gate, nb * c.n_ff);
   sized(up, nb * c.n_ff);
   pos.assign(size_t(nb), 0);
+  rope_cs.assign(size_t(nb * (c.n_rot / 2) * 2), 0.0);
 }
 
 namespace {
