@@ -82,3 +82,30 @@ TEST(PackedF16, PaddingRowsAreNotWritten) {
     }
   }
 }
+
+// Several matrices on one x in one region (q/k/v): each result is the one of its own call, with
+// a chunk of groups spanning two matrices (2 threads, 8 chunks over 3 + 1 + 1 groups).
+TEST(PackedF16, SharedRegionGivesEachMatrixItsOwnProduct) {
+  Rng rng(9);
+  const int64_t k = 48, t = 3;
+  std::vector<std::vector<uint16_t>> w;
+  std::vector<cpu::PackedF16> packed;
+  for (int64_t rows : {37, 16, 5}) {
+    w.push_back(random_f16(rng, rows * k));
+    packed.emplace_back(w.back().data(), rows, k);
+  }
+  std::vector<float> x(size_t(t * k));
+  for (float& v : x) v = rng.normal();
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  std::vector<std::vector<float>> got, want;
+  std::vector<cpu::PackedF16Product> products;
+  for (const cpu::PackedF16& p : packed) {
+    got.emplace_back(size_t(t * p.rows()), NAN);
+    want.emplace_back(size_t(t * p.rows()), NAN);
+    cpu::packed_f16_matmul(p, x.data(), t, want.back().data());
+  }
+  for (size_t i = 0; i < packed.size(); ++i) products.push_back({&packed[i], got[i].data()});
+  cpu::packed_f16_matmul(products, x.data(), t);
+  for (size_t i = 0; i < packed.size(); ++i) EXPECT_EQ(got[i], want[i]) << "matrix " << i;
+}

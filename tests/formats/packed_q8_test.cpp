@@ -108,3 +108,34 @@ TEST(PackedQ8, ActivationQuantizationMatchesTheReferenceBitForBit) {
     }
   }
 }
+
+// Several matrices on one x (quantized once) in one region: each result is the one of its own
+// call.
+TEST(PackedQ8, SharedRegionGivesEachMatrixItsOwnProduct) {
+  Rng rng(10);
+  const int64_t k = 64, t = 2;
+  std::vector<std::vector<uint8_t>> q;
+  std::vector<cpu::PackedQ8> packed;
+  for (int64_t rows : {40, 16, 7}) {
+    std::vector<float> w(size_t(rows * k));
+    for (float& v : w) v = rng.normal();
+    q.emplace_back(ggml_row_bytes(GgmlType::q8_0, rows * k));
+    cpu::quantize_row(GgmlType::q8_0, w.data(), q.back().data(), rows * k);
+    packed.emplace_back(GgmlType::q8_0, q.back().data(), rows, k);
+  }
+  std::vector<float> x(size_t(t * k));
+  for (float& v : x) v = rng.normal();
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  cpu::ActQ8 scratch;
+  std::vector<std::vector<float>> got, want;
+  std::vector<cpu::PackedQ8Product> products;
+  for (const cpu::PackedQ8& p : packed) {
+    got.emplace_back(size_t(t * p.rows()), NAN);
+    want.emplace_back(size_t(t * p.rows()), NAN);
+    cpu::packed_q8_matmul(p, x.data(), t, want.back().data(), scratch);
+  }
+  for (size_t i = 0; i < packed.size(); ++i) products.push_back({&packed[i], got[i].data()});
+  cpu::packed_q8_matmul(products, x.data(), t, scratch);
+  for (size_t i = 0; i < packed.size(); ++i) EXPECT_EQ(got[i], want[i]) << "matrix " << i;
+}

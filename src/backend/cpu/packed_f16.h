@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "backend/cpu/packed_buffer.h"
@@ -41,7 +42,16 @@ bool packing_f16_pays();
 
 // y = x · Wᵀ: x [t, cols] f32, y [t, rows] f32, f32 arithmetic (the products of f16 weights
 // and f32 activations, as the row kernels and the f32 GEMM compute them).
-void packed_f16_matmul(const PackedF16& w, const float* x, int64_t t, float* y);
+struct PackedF16Product {
+  const PackedF16* w;
+  float* y;
+};
+// Several matrices of the same cols applied to one x, in one parallel region.
+void packed_f16_matmul(std::span<const PackedF16Product> products, const float* x, int64_t t);
+inline void packed_f16_matmul(const PackedF16& w, const float* x, int64_t t, float* y) {
+  const PackedF16Product p{&w, y};
+  packed_f16_matmul({&p, 1}, x, t);
+}
 
 namespace reference {
 // y[i·ldy + r] for the rows of groups [g0, g1) (r counted from the matrix's first row) and rows

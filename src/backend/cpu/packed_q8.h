@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/packed_buffer.h"
@@ -53,7 +54,19 @@ bool packing_q8_pays();
 
 // y = x · Wᵀ, y: [t, rows] f32, from a packed matrix (decode and prefill alike: x is quantized
 // to q8_0 blocks, as ggml does for these types).
-void packed_q8_matmul(const PackedQ8& w, const float* x, int64_t t, float* y, ActQ8& scratch);
+struct PackedQ8Product {
+  const PackedQ8* w;
+  float* y;
+};
+// Several matrices of the same type and cols applied to one x (quantized once), in one
+// parallel region.
+void packed_q8_matmul(std::span<const PackedQ8Product> products, const float* x, int64_t t,
+                      ActQ8& scratch);
+inline void packed_q8_matmul(const PackedQ8& w, const float* x, int64_t t, float* y,
+                             ActQ8& scratch) {
+  const PackedQ8Product p{&w, y};
+  packed_q8_matmul({&p, 1}, x, t, scratch);
+}
 
 namespace reference {
 // y[i·ldy + r] for the rows of groups [g0, g1) (r counted from the matrix's first row) and rows

@@ -1,6 +1,7 @@
 #include "models/llm/llama_forward.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <span>
@@ -23,6 +24,32 @@ void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y, cpu::Qua
   cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y, s);
 }
 
+// y_i = x · W_iᵀ for weights that read the same x (q/k/v, gate/up): packed ones of one kind
+// share a parallel region (and q8 ones one quantization of x), else one matmul each.
+void matmuls(std::initializer_list<std::pair<const WeightMatrix*, float*>> outs, const float* x,
+             int64_t t, cpu::QuantScratch& s) {
+  constexpr size_t kMaxShared = 3;
+  ANYMAL_ASSERT(outs.size() > 0 && outs.size() <= kMaxShared);
+  const WeightMatrix& w0 = *outs.begin()->first;
+  auto all = [&](auto&& same) {
+    return std::all_of(outs.begin(), outs.end(), [&](const auto& o) { return same(*o.first); });
+  };
+  if (w0.packed_f16 && all([](const WeightMatrix& w) { return bool(w.packed_f16); })) {
+    std::array<cpu::PackedF16Product, kMaxShared> p;
+    size_t n = 0;
+    for (const auto& [w, y] : outs) p[n++] = {w->packed_f16.get(), y};
+    return cpu::packed_f16_matmul({p.data(), n}, x, t);
+  }
+  if (w0.packed_q8 &&
+      all([&](const WeightMatrix& w) { return w.packed_q8 && w.type == w0.type; })) {
+    std::array<cpu::PackedQ8Product, kMaxShared> p;
+    size_t n = 0;
+    for (const auto& [w, y] : outs) p[n++] = {w->packed_q8.get(), y};
+    return cpu::packed_q8_matmul({p.data(), n}, x, t, s.act);
+  }
+  for (const auto& [w, y] : outs) matmul(*w, x, t, y, s);
+}
+
 void add_inplace(float* x, const float* y, int64_t n) {
   cpu::cpu_kernels().binary(cpu::BinaryOp::add, x, n, y, n, x);
 }
@@ -32,8 +59,7 @@ void swiglu_ffn(const Tensor& norm, float eps, const WeightMatrix& gate, const W
                 const WeightMatrix& down, LlamaWorkspace& ws, int64_t n) {
   const cpu::CpuKernels& kern = cpu::cpu_kernels();
   kern.rms_norm(ws.x.data(), norm.data<float>(), ws.xn.data(), n, gate.cols, eps);
-  matmul(gate, ws.xn.data(), n, ws.gate.data(), ws.scratch);
-  matmul(up, ws.xn.data(), n, ws.up.data(), ws.scratch);
+  matmuls({{&gate, ws.gate.data()}, {&up, ws.up.data()}}, ws.xn.data(), n, ws.scratch);
   kern.swiglu(ws.gate.data(), ws.up.data(), ws.gate.data(), n * gate.rows);
   matmul(down, ws.gate.data(), n, ws.xn.data(), ws.scratch);
 }
@@ -113,9 +139,8 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
       cross_attend(m, size_t(xb - xa->blocks().data()), seqs, ws, n);
     const LlamaLayer& l = m.layers[il];
     kern.rms_norm(ws.x.data(), l.attn_norm.data<float>(), ws.xn.data(), n, E, c.rms_eps);
-    matmul(l.wq, ws.xn.data(), n, ws.q.data(), ws.scratch);
-    matmul(l.wk, ws.xn.data(), n, ws.k.data(), ws.scratch);
-    matmul(l.wv, ws.xn.data(), n, ws.v.data(), ws.scratch);
+    matmuls({{&l.wq, ws.q.data()}, {&l.wk, ws.k.data()}, {&l.wv, ws.v.data()}}, ws.xn.data(), n,
+            ws.scratch);
     // RoPE (llama.cpp's "norm" mode: adjacent pairs) in place, K/V into the cache, attention.
     auto attend = [&](const SeqInput& s, int64_t row) {
       const int64_t past = s.cache->n_past;
