@@ -3,6 +3,7 @@
 // requests vs 1, in total tokens/s. Medians of several runs; ratios are what to read.
 // Usage: build/bin/batch_bench [LLM.gguf (default models/demo/model.gguf)] [--threads N]
 //        [--profile B] (only batched steps of B sequences for ~3 s, to run under perf)
+//        [--profile-engine B] (only the engine with B concurrent requests, ~3 s)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -84,12 +85,14 @@ double engine_tokens_per_second(const models::LlamaModel& m, const text::Tokeniz
 int main(int argc, char** argv) {
   anymal::tune_allocator();
   std::string path = "models/demo/model.gguf";
-  int threads = physical_core_count(), profile_b = 0;
+  int threads = physical_core_count(), profile_b = 0, profile_engine = 0;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--profile") && i + 1 < argc)
       profile_b = std::atoi(argv[++i]);  // only batched steps of B, ~3 s (for perf)
+    else if (!std::strcmp(argv[i], "--profile-engine") && i + 1 < argc)
+      profile_engine = std::atoi(argv[++i]);
     else
       path = argv[i];
   }
@@ -101,6 +104,14 @@ int main(int argc, char** argv) {
     double per = step_seconds(*model, profile_b, true, 64);
     for (int r = 0; r < int(3.0 / (40 * per)); ++r) step_seconds(*model, profile_b, true, 64);
     std::printf("B=%d: %.3f ms per step\n", profile_b, per * 1e3);
+    return 0;
+  }
+  if (profile_engine > 0) {
+    const auto t0 = Clock::now();
+    double tps = 0;
+    while (std::chrono::duration<double>(Clock::now() - t0).count() < 3.0)
+      tps = engine_tokens_per_second(*model, *tok, pool, profile_engine, 64);
+    std::printf("%d requests: %.0f tokens/s\n", profile_engine, tps);
     return 0;
   }
   std::printf("%s, %d threads\n\n", path.c_str(), threads);
