@@ -23,6 +23,7 @@ Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
     serve::EngineOptions engine;
     int64_t timeout_s = 300;
     size_t max_body_mb = 32;
+    int stream_interval_ms = 10;
   };
   auto a = std::make_shared<Args>();
   a->engine.n_ctx = 0;
@@ -53,6 +54,10 @@ Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
                   "largest image accepted, in pixels (default 16777216)")
       ->check(CLI::Range(int64_t{1}, kMaxImagePixels));
   cmd->add_flag("--log-prompts", a->server.log_prompts, "log prompts (off: they are private)");
+  cmd->add_option("--stream-interval", a->stream_interval_ms,
+                  "ms between a stream's writes: tokens produced meanwhile go out together "
+                  "(default 10; 0: every token)")
+      ->check(CLI::Range(0, 1000));
   return [a, demo_dir = global.demo_dir] {
     // Load: the demo model, or -m with an optional projector.
     Vlm vlm;
@@ -69,6 +74,7 @@ Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
                (long long)a->engine.n_ctx, (long long)n_ctx_train);
     a->engine.timeout = std::chrono::seconds(a->timeout_s);
     a->server.max_body_bytes = a->max_body_mb << 20;
+    a->server.stream_interval = std::chrono::milliseconds(a->stream_interval_ms);
     a->server.job.n_ctx = a->engine.n_ctx;
     a->server.job.chat_template = models::chat_template_of(vlm.model->file());
 

@@ -32,8 +32,11 @@ class Completion {
     std::string text;   // new text since the last call (may be empty)
     bool done = false;  // nothing more will come
   };
-  // Waits until there is new text or the end, or until `until`; returns what there is.
-  Update next(Clock::time_point until);
+  // Waits until there is new text or the end, or until `until`; returns what there is. Text
+  // that arrives before `not_before` does not wake the consumer (the end does): a stream
+  // consumer reads at most every few ms, a non-streaming one (not_before = until) only at the
+  // end, instead of a wake-up per token.
+  Update next(Clock::time_point until, Clock::time_point not_before = {});
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
 
@@ -53,6 +56,7 @@ class Completion {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::string pending_;
+  Clock::time_point wake_after_;  // append() notifies from then on
   bool done_ = false;
   FinishReason finish_ = FinishReason::stop;
   Usage usage_;

@@ -190,7 +190,8 @@ void HttpServer::chat_completions(const httplib::Request& req, httplib::Response
   if (!chat.stream) {
     std::string text;
     for (;;) {
-      Completion::Update u = completion->next(Clock::now() + kPoll);
+      const auto until = Clock::now() + kPoll;
+      Completion::Update u = completion->next(until, until);  // woken by the end only
       text += u.text;
       if (u.done) break;
     }
@@ -228,12 +229,13 @@ void HttpServer::chat_completions(const httplib::Request& req, httplib::Response
   struct StreamState {
     bool started = false;
     Clock::time_point last_write = Clock::now();
+    Clock::time_point last_text;  // the first text goes out as soon as it comes
   };
   auto state = std::make_shared<StreamState>();
   res.set_chunked_content_provider(
       "text/event-stream",
-      [completion, chunk, include_usage, id, created, model, state](size_t,
-                                                                    httplib::DataSink& sink) {
+      [completion, chunk, include_usage, id, created, model, state,
+       interval = opt_.stream_interval](size_t, httplib::DataSink& sink) {
         auto write = [&](const std::string& data) {
           state->last_write = Clock::now();
           if (sink.write(data.data(), data.size())) return true;
@@ -245,8 +247,12 @@ void HttpServer::chat_completions(const httplib::Request& req, httplib::Response
             state->started = true;
             if (!write(sse(chunk({{"role", "assistant"}, {"content", ""}}, nullptr)))) return false;
           }
-          Completion::Update u = completion->next(Clock::now() + kPoll);
-          if (!u.text.empty() && !write(sse(chunk({{"content", u.text}}, nullptr)))) return false;
+          Completion::Update u =
+              completion->next(Clock::now() + kPoll, state->last_text + interval);
+          if (!u.text.empty()) {
+            state->last_text = Clock::now();
+            if (!write(sse(chunk({{"content", u.text}}, nullptr)))) return false;
+          }
           if (!u.done) {
             if (Clock::now() - state->last_write > std::chrono::seconds(1) &&
                 !write(": waiting\n\n"))

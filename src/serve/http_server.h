@@ -6,6 +6,7 @@
 // Prompts are not logged unless log_prompts.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,10 @@ struct ServerOptions {
   RequestLimits request_limits;
   JobSettings job;  // chat template, image pixel limit, context
   bool log_prompts = false;
+  // A stream sends what the engine produced at most this often (0: every token as it comes).
+  // At thousands of tokens/s (a small model), one write, wake-up and client parse per token
+  // cost the engine the CPU it decodes with; 10 ms is still 100 updates a second.
+  std::chrono::milliseconds stream_interval{10};
 };
 
 class HttpServer {

@@ -367,3 +367,34 @@ TEST_F(TextEngine, ARequestPastItsDeadlineFails) {
   Reply r = wait_reply(*engine.submit(text_job(kName, 0)));
   EXPECT_EQ(r.status, 503);
 }
+
+// A stream reader's next(until, not_before): text that comes before not_before waits for it
+// (one wake-up per interval, not per token), the end does not wait, and a non-streaming reader
+// (not_before = until) gets all the text with the end.
+TEST(Completion, TextWaitsForNotBeforeTheEndDoesNot) {
+  using std::chrono::milliseconds;
+  {
+    Completion c;
+    c.append("a");
+    const auto t0 = Clock::now();
+    Completion::Update u = c.next(t0 + std::chrono::seconds(5), t0 + milliseconds(60));
+    EXPECT_GE(Clock::now() - t0, milliseconds(55));
+    EXPECT_EQ(u.text, "a");
+    EXPECT_FALSE(u.done);
+  }
+  {
+    Completion c;
+    const auto t0 = Clock::now();
+    std::thread producer([&] {
+      c.append("b");
+      std::this_thread::sleep_for(milliseconds(20));
+      c.append("c");
+      c.finish(FinishReason::length, {});
+    });
+    Completion::Update u = c.next(t0 + std::chrono::seconds(5), t0 + std::chrono::seconds(5));
+    producer.join();
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(4));  // woken by the end, not `until`
+    EXPECT_EQ(u.text, "bc");
+    EXPECT_TRUE(u.done);
+  }
+}
