@@ -72,9 +72,13 @@ double engine_tokens_per_second(const models::LlamaModel& m, const text::Tokeniz
       job.sampling.seed = uint64_t(b + 1);
       running.push_back(engine.submit(std::move(job)));
     }
-    for (auto& c : running)
-      while (!c->next(Clock::now() + std::chrono::seconds(1)).done) {
-      }
+    // Read as the server's streams read (serve --stream-interval): not woken per token.
+    for (auto& c : running) {
+      auto last = Clock::now();
+      while (!c->next(Clock::now() + std::chrono::seconds(1), last + std::chrono::milliseconds(10))
+                  .done)
+        last = Clock::now();
+    }
     runs.push_back(B * n / std::chrono::duration<double>(Clock::now() - t0).count());
   }
   return median(runs);
