@@ -32,23 +32,11 @@ PackedF16::PackedF16(const uint16_t* w, int64_t rows, int64_t cols) : rows_(rows
 
 void packed_f16_matmul(std::span<const PackedF16Product> products, const float* x, int64_t t) {
   const CpuKernels& kern = cpu_kernels();
-  int64_t groups = 0;
-  for (const PackedF16Product& p : products) {
-    ANYMAL_ASSERT(p.w->cols() == products[0].w->cols());
-    groups += p.w->groups();
-  }
-  auto groups_of = [&](size_t i) { return products[i].w->groups(); };
-  // A group is 16 rows × cols values (8 KiB at 256 columns): enough work per task at t = 1.
-  // Many x rows are taken kXTile at a time so that the tile stays in L2 while the task's groups
-  // stream past it.
-  constexpr int64_t kXTile = 64;
-  parallel_for(groups, 1, [&](int64_t lo, int64_t hi) {
-    for_each_group_span(products.size(), groups_of, lo, hi, [&](size_t i, int64_t g0, int64_t g1) {
-      const PackedF16& w = *products[i].w;
-      for (int64_t i0 = 0; i0 < t; i0 += kXTile)
-        kern.packed_f16_dot(w, g0, g1, x, i0, std::min(t, i0 + kXTile), products[i].y, w.rows());
-    });
-  });
+  for (const PackedF16Product& p : products) ANYMAL_ASSERT(p.w->cols() == products[0].w->cols());
+  run_packed_products(
+      products, t, [&](const PackedF16Product& p, int64_t g0, int64_t g1, int64_t i0, int64_t i1) {
+        kern.packed_f16_dot(*p.w, g0, g1, x, i0, i1, p.y, p.w->rows());
+      });
 }
 
 namespace reference {

@@ -41,26 +41,14 @@ PackedQ8::PackedQ8(GgmlType type, const uint8_t* w, int64_t rows, int64_t cols)
 void packed_q8_matmul(std::span<const PackedQ8Product> products, const float* x, int64_t t,
                       ActQ8& scratch) {
   const PackedQ8& first = *products[0].w;
-  int64_t groups = 0;
-  for (const PackedQ8Product& p : products) {
+  for (const PackedQ8Product& p : products)
     ANYMAL_ASSERT(p.w->type() == first.type() && p.w->cols() == first.cols());
-    groups += p.w->groups();
-  }
   quantize_act_q8(first.type(), x, t, first.cols(), scratch);
   const CpuKernels& kern = cpu_kernels();
-  auto groups_of = [&](size_t i) { return products[i].w->groups(); };
-  // A group is 16 rows × cols values: a few tens of KiB, enough work per task even at t = 1.
-  // Many x rows are taken kXTile at a time, so that the tile stays in L2 while the task's groups
-  // stream past it (all of x would not: 512 rows of ffn_down's input are 2.9 MB).
-  constexpr int64_t kXTile = 64;
-  parallel_for(groups, 1, [&](int64_t lo, int64_t hi) {
-    for_each_group_span(products.size(), groups_of, lo, hi, [&](size_t i, int64_t g0, int64_t g1) {
-      const PackedQ8& w = *products[i].w;
-      for (int64_t i0 = 0; i0 < t; i0 += kXTile)
-        kern.packed_q8_dot(w, g0, g1, scratch, i0, std::min(t, i0 + kXTile), products[i].y,
-                           w.rows());
-    });
-  });
+  run_packed_products(
+      products, t, [&](const PackedQ8Product& p, int64_t g0, int64_t g1, int64_t i0, int64_t i1) {
+        kern.packed_q8_dot(*p.w, g0, g1, scratch, i0, i1, p.y, p.w->rows());
+      });
 }
 
 namespace reference {
