@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/packed_bf16.h"
 #include "backend/cpu/packed_f16.h"
 #include "backend/cpu/packed_q8.h"
 #include "backend/cpu/quant.h"

@@ -79,6 +79,7 @@ const CpuKernels& kernels_reference() {
                             r::quantize_q8_blocks,
                             r::packed_q8_dot,
                             r::packed_f16_dot,
+                            r::packed_bf16_dot,
                             dequantize_row,
                             reference_to_f32,
                             reference_from_f32};

@@ -59,8 +59,9 @@ struct ActQ8 {
   std::vector<int32_t> block_corr;  // [t, k/32]: the same per 32 values (packed kernels)
 };
 
-class PackedQ8;   // backend/cpu/packed_q8.h
-class PackedF16;  // backend/cpu/packed_f16.h
+class PackedQ8;    // backend/cpu/packed_q8.h
+class PackedF16;   // backend/cpu/packed_f16.h
+class PackedBF16;  // backend/cpu/packed_bf16.h
 
 // The activation type a weight type's integer dot kernel takes (q8_0 blocks), or false when it
 // has none and decodes through quant_dot_rows.
@@ -131,6 +132,9 @@ struct CpuKernels {
   // Same for a packed f16 matrix and f32 x ([·, w.cols()]).
   void (*packed_f16_dot)(const PackedF16& w, int64_t g0, int64_t g1, const float* x, int64_t i0,
                          int64_t i1, float* y, int64_t ldy);
+  // Same for a packed bf16 matrix and x rounded to bf16 ([·, 2·w.pairs()]).
+  void (*packed_bf16_dot)(const PackedBF16& w, int64_t g0, int64_t g1, const uint16_t* xb,
+                          int64_t i0, int64_t i1, float* y, int64_t ldy);
   // n elements of a ggml type to f32.
   void (*dequantize)(GgmlType type, const void* src, float* dst, int64_t n);
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).

@@ -123,6 +123,9 @@ std::unique_ptr<LlamaModel> LlamaModel::from_gguf(std::shared_ptr<GgufFile> file
     else if (cpu::packing_f16_pays() && w.type == GgmlType::f16)
       w.packed_f16 = std::make_shared<const cpu::PackedF16>(
           reinterpret_cast<const uint16_t*>(w.data), w.rows, w.cols);
+    else if (cpu::packing_bf16_pays() && w.type == GgmlType::bf16)
+      w.packed_bf16 = std::make_shared<const cpu::PackedBF16>(
+          reinterpret_cast<const uint16_t*>(w.data), w.rows, w.cols);
     else
       return;
     f.evict(f.tensor_info(w.name));

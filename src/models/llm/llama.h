@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/packed_bf16.h"
 #include "backend/cpu/packed_f16.h"
 #include "backend/cpu/packed_q8.h"
 #include "core/ggml_types.h"
@@ -38,10 +39,11 @@ struct WeightMatrix {
   GgmlType type = GgmlType::f32;
   int64_t rows = 0, cols = 0;
   const uint8_t* data = nullptr;
-  // q4_0/q8_0 and f16 re-laid for the decode kernels when they gain by it (then used instead of
-  // `data`, whose pages are evicted; see cpu::PackedQ8 and cpu::PackedF16).
+  // q4_0/q8_0, f16 and bf16 re-laid for the packed kernels when they gain by it (then used
+  // instead of `data`, whose pages are evicted; see cpu::PackedQ8, PackedF16, PackedBF16).
   std::shared_ptr<const cpu::PackedQ8> packed_q8;
   std::shared_ptr<const cpu::PackedF16> packed_f16;
+  std::shared_ptr<const cpu::PackedBF16> packed_bf16;
   size_t row_bytes() const { return ggml_row_bytes(type, cols); }
 };
 

@@ -21,6 +21,7 @@ namespace {
 void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y, cpu::QuantScratch& s) {
   if (w.packed_q8) return cpu::packed_q8_matmul(*w.packed_q8, x, t, y, s.act);
   if (w.packed_f16) return cpu::packed_f16_matmul(*w.packed_f16, x, t, y);
+  if (w.packed_bf16) return cpu::packed_bf16_matmul(*w.packed_bf16, x, t, y, s.x_bf16);
   cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y, s);
 }
 
@@ -39,6 +40,12 @@ void matmuls(std::initializer_list<std::pair<const WeightMatrix*, float*>> outs,
     size_t n = 0;
     for (const auto& [w, y] : outs) p[n++] = {w->packed_f16.get(), y};
     return cpu::packed_f16_matmul({p.data(), n}, x, t);
+  }
+  if (w0.packed_bf16 && all([](const WeightMatrix& w) { return bool(w.packed_bf16); })) {
+    std::array<cpu::PackedBF16Product, kMaxShared> p;
+    size_t n = 0;
+    for (const auto& [w, y] : outs) p[n++] = {w->packed_bf16.get(), y};
+    return cpu::packed_bf16_matmul({p.data(), n}, x, t, s.x_bf16);
   }
   if (w0.packed_q8 &&
       all([&](const WeightMatrix& w) { return w.packed_q8 && w.type == w0.type; })) {
