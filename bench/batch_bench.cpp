@@ -100,13 +100,16 @@ int main(int argc, char** argv) {
     else
       path = argv[i];
   }
+  ThreadPool pool(threads);
+  ThreadPoolScope scope(&pool);  // loading packs the weights in parallel
+  const auto load_start = Clock::now();
   auto model = models::LlamaModel::load(path);
+  std::fprintf(stderr, "loaded %s in %.2f s\n", path.c_str(),
+               std::chrono::duration<double>(Clock::now() - load_start).count());
   // The engine table needs a vocabulary; llm_bench's random files (memory-bound decode: what
   // batching is for) have none, and get the step table only.
   std::unique_ptr<text::Tokenizer> tok;
   if (model->file().find("tokenizer.ggml.model")) tok = text::Tokenizer::from_gguf(model->file());
-  ThreadPool pool(threads);
-  ThreadPoolScope scope(&pool);
   if (profile_b > 0) {
     double per = step_seconds(*model, profile_b, true, 64);
     for (int r = 0; r < int(3.0 / (40 * per)); ++r) step_seconds(*model, profile_b, true, 64);

@@ -27,8 +27,8 @@ PackedBF16::PackedBF16(const uint16_t* w, int64_t rows, int64_t cols) : rows_(ro
     for (int64_t g = g0; g < g1; ++g) {
       uint16_t* dst = reinterpret_cast<uint16_t*>(data_.get()) + g * np * 2 * kPackRows;
       const int64_t n = std::min(kPackRows, rows - g * kPackRows);
-      // Padding rows and an odd last column's partner: zero.
-      std::memset(dst, 0, size_t(np * 2 * kPackRows) * 2);
+      if (n < kPackRows || cols % 2)  // padding rows, an odd last column's partner: zero
+        std::memset(dst, 0, size_t(np * 2 * kPackRows) * 2);
       for (int64_t j0 = 0; j0 < cols; j0 += 64)  // 16 source rows' spans stay in L1
         for (int64_t r = 0; r < n; ++r) {
           const uint16_t* src = w + (g * kPackRows + r) * cols;
