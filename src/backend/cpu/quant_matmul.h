@@ -2,9 +2,10 @@
 //   w: n_rows rows of k elements in `type` (ggml [k, n_rows]); x: [t, k] f32; y: [t, n_rows] f32.
 // Inference only (no gradient). Few rows of x (decode) stream W once through fused
 // dequantize-and-dot kernels (q8_0/q4_0: integer dots on x quantized to q8_0, bf16: x rounded
-// to bf16, as ggml does; PackedQ8 matrices go through cpu::packed_q8_matmul instead);
-// many rows (prefill) widen W once and run one oneDNN GEMM: f32 for
-// f32/f16 weights, bf16 x bf16 -> f32 for bf16 and quantized weights.
+// to bf16, as ggml does); many rows (prefill) widen W once and run one oneDNN GEMM: f32 for
+// f32/f16 weights, bf16 x bf16 -> f32 for bf16 and quantized weights. This is the path of
+// matrices used as rows; where the CPU gains by it, LlamaModel re-lays its matrices for the
+// packed kernels instead (cpu::PackedQ8, PackedF16, PackedBF16), which serve every t.
 #pragma once
 
 #include <cstdint>
