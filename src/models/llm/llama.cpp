@@ -26,7 +26,13 @@ WeightMatrix weight_matrix(const GgufFile& f, const std::string& name, int64_t r
     throw_error(ErrorKind::unsupported, f.path() + ": tensor " + name + " has type " +
                                             ggml_type_name(t.type) +
                                             ", which this build cannot run yet");
-  return WeightMatrix{name, t.type, rows, cols, f.tensor_data(t), nullptr};
+  WeightMatrix w;
+  w.name = name;
+  w.type = t.type;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = f.tensor_data(t);
+  return w;
 }
 
 Tensor weight_vector(const GgufFile& f, const std::string& name, int64_t n) {

@@ -1,7 +1,7 @@
 // The `llama` architecture from a GGUF file: hyper-parameters, and weights used in place from
-// the mapping (any ggml type the backend can read), except q4_0/q8_0 matrices where the kernels
-// gain by repacking them (cpu::PackedQ8). Shapes are checked against the
-// hyper-parameters at load, naming the tensor when one is off.
+// the mapping (any ggml type the backend can read), except matrices the CPU's kernels run faster
+// repacked (q4_0/q8_0, f16, bf16: cpu::PackedQ8, PackedF16, PackedBF16). Shapes are checked
+// against the hyper-parameters at load, naming the tensor when one is off.
 #pragma once
 
 #include <memory>

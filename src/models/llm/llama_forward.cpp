@@ -25,35 +25,35 @@ void matmul(const WeightMatrix& w, const float* x, int64_t t, float* y, cpu::Qua
   cpu::quant_matmul(w.type, w.data, w.rows, w.cols, x, t, y, s);
 }
 
+using MatmulOuts = std::initializer_list<std::pair<const WeightMatrix*, float*>>;
+constexpr size_t kMaxShared = 3;  // q, k, v
+
+// The products of outs for one packed kernel when every weight has `member` packed in the same
+// type (q8 kernels quantize x once, for one type); empty when one does not.
+template <class Product, class Member>
+std::span<const Product> packed_products(MatmulOuts outs, Member member,
+                                         std::array<Product, kMaxShared>& p) {
+  size_t n = 0;
+  for (const auto& [w, y] : outs) {
+    if (!(w->*member) || w->type != outs.begin()->first->type) return {};
+    p[n++] = {(w->*member).get(), y};
+  }
+  return {p.data(), n};
+}
+
 // y_i = x · W_iᵀ for weights that read the same x (q/k/v, gate/up): packed ones of one kind
 // share a parallel region (and q8 ones one quantization of x), else one matmul each.
-void matmuls(std::initializer_list<std::pair<const WeightMatrix*, float*>> outs, const float* x,
-             int64_t t, cpu::QuantScratch& s) {
-  constexpr size_t kMaxShared = 3;
+void matmuls(MatmulOuts outs, const float* x, int64_t t, cpu::QuantScratch& s) {
   ANYMAL_ASSERT(outs.size() > 0 && outs.size() <= kMaxShared);
-  const WeightMatrix& w0 = *outs.begin()->first;
-  auto all = [&](auto&& same) {
-    return std::all_of(outs.begin(), outs.end(), [&](const auto& o) { return same(*o.first); });
-  };
-  if (w0.packed_f16 && all([](const WeightMatrix& w) { return bool(w.packed_f16); })) {
-    std::array<cpu::PackedF16Product, kMaxShared> p;
-    size_t n = 0;
-    for (const auto& [w, y] : outs) p[n++] = {w->packed_f16.get(), y};
-    return cpu::packed_f16_matmul({p.data(), n}, x, t);
-  }
-  if (w0.packed_bf16 && all([](const WeightMatrix& w) { return bool(w.packed_bf16); })) {
-    std::array<cpu::PackedBF16Product, kMaxShared> p;
-    size_t n = 0;
-    for (const auto& [w, y] : outs) p[n++] = {w->packed_bf16.get(), y};
-    return cpu::packed_bf16_matmul({p.data(), n}, x, t, s.x_bf16);
-  }
-  if (w0.packed_q8 &&
-      all([&](const WeightMatrix& w) { return w.packed_q8 && w.type == w0.type; })) {
-    std::array<cpu::PackedQ8Product, kMaxShared> p;
-    size_t n = 0;
-    for (const auto& [w, y] : outs) p[n++] = {w->packed_q8.get(), y};
-    return cpu::packed_q8_matmul({p.data(), n}, x, t, s.act);
-  }
+  std::array<cpu::PackedF16Product, kMaxShared> f16;
+  std::array<cpu::PackedBF16Product, kMaxShared> bf16;
+  std::array<cpu::PackedQ8Product, kMaxShared> q8;
+  if (auto p = packed_products(outs, &WeightMatrix::packed_f16, f16); !p.empty())
+    return cpu::packed_f16_matmul(p, x, t);
+  if (auto p = packed_products(outs, &WeightMatrix::packed_bf16, bf16); !p.empty())
+    return cpu::packed_bf16_matmul(p, x, t, s.x_bf16);
+  if (auto p = packed_products(outs, &WeightMatrix::packed_q8, q8); !p.empty())
+    return cpu::packed_q8_matmul(p, x, t, s.act);
   for (const auto& [w, y] : outs) matmul(*w, x, t, y, s);
 }
 
@@ -132,7 +132,8 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
   const cpu::CpuKernels& kern = cpu::cpu_kernels();
   const int64_t E = c.n_embd, hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   int64_t n = 0;
-  std::vector<int64_t> first_row;  // of each sequence in ws's rows
+  std::vector<int64_t>& first_row = ws.first_row;  // of each sequence in ws's rows
+  first_row.clear();  // reserved for n_batch sequences: no allocation per step
   for (const SeqInput& s : seqs) {
     first_row.push_back(n);
     for (int64_t i = 0; i < s.n; ++i) ws.pos[size_t(n + i)] = int32_t(s.cache->n_past + i);
@@ -243,6 +244,7 @@ LlamaWorkspace::LlamaWorkspace(const LlamaConfig& c, int64_t nb) : n_batch(nb) {
   sized(up, nb * c.n_ff);
   pos.assign(size_t(nb), 0);
   rope_cs.assign(size_t(nb * (c.n_rot / 2) * 2), 0.0);
+  first_row.reserve(size_t(nb));
 }
 
 namespace {

@@ -28,8 +28,9 @@ struct LlamaWorkspace {
   int64_t n_batch;
   std::vector<float> x, xn, q, k, v, att, lse, gate, up, logits;
   std::vector<int32_t> pos;
-  std::vector<double> rope_cs;  // cos, sin of each row's position per RoPE pair (rope_table)
-  cpu::QuantScratch scratch;    // widened weights for prefill GEMMs, reused across calls
+  std::vector<double> rope_cs;     // cos, sin of each row's position per RoPE pair (rope_table)
+  std::vector<int64_t> first_row;  // of each sequence of a batched pass
+  cpu::QuantScratch scratch;       // widened weights for prefill GEMMs, reused across calls
 };
 
 // Evaluates tokens[0..n) at positions cache.n_past.. (in chunks of ws.n_batch), appends their
