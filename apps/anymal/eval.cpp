@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "train/evaluate.h"
 #include "vlm.h"
 
@@ -56,6 +57,7 @@ Runner add_eval_command(CLI::App& app, const GlobalOptions& global) {
     const train::EvalReport r =
         train::evaluate(*vlm.model, *vlm.tok, vlm.enc, examples, a->max_tokens, a->limit);
     std::fputs(r.table().c_str(), stdout);
+    for (const std::string& m : r.mistakes) log_debug("mistake: %s", m.c_str());
     if (!a->json.empty()) write_file_atomic(a->json, r.to_json().dump(1) + "\n");
     return 0;
   };
