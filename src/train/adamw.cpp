@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "backend/cpu/kernels.h"
 #include "core/error.h"
-#include "core/thread_pool.h"
 
 namespace anymal::train {
 
@@ -27,14 +27,7 @@ AdamWStep AdamWStep::at(const AdamWOptions& opt, float lr, int64_t step) {
 }
 
 void adamw_update(float* p, float* m, float* v, const float* g, int64_t n, const AdamWStep& k) {
-  parallel_for(n, 1 << 14, [&](int64_t lo, int64_t hi) {
-    for (int64_t j = lo; j < hi; ++j) {
-      p[j] *= k.decay;
-      m[j] = k.b1 * m[j] + (1 - k.b1) * g[j];
-      v[j] = k.b2 * v[j] + (1 - k.b2) * g[j] * g[j];
-      p[j] -= k.step_size * m[j] / (std::sqrt(v[j]) / k.bc2_sqrt + k.eps);
-    }
-  });
+  cpu::cpu_kernels().adamw(p, m, v, g, n, {k.step_size, k.bc2_sqrt, k.decay, k.b1, k.b2, k.eps});
 }
 
 void AdamW::step(float lr) {

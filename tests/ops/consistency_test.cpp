@@ -82,3 +82,46 @@ TEST(OpConsistency, EveryVariantIsExercised) {
   EXPECT_GE(cpu::supported_variants().size(), 2u);
   EXPECT_EQ(cpu::supported_variants().front(), cpu::KernelVariant::reference);
 }
+
+// AdamW is not an op but a kernel whose bits matter: a resumed run must equal an uninterrupted
+// one. Each variant gives the same bits on 1 and 2 threads, and the reference's values to
+// within the rounding of a fused multiply-add (odd length: vector body and tail).
+TEST(OpConsistency, AdamWFollowsTheReferenceWithBitsIndependentOfThreads) {
+  const int64_t n = 4099;
+  Rng rng(5);
+  std::vector<float> p0(n), m0(n), v0(n), g(n);
+  for (int64_t i = 0; i < n; ++i) {
+    p0[size_t(i)] = rng.normal();
+    m0[size_t(i)] = 0.1f * rng.normal();
+    v0[size_t(i)] = 0.01f * std::abs(rng.normal());
+    g[size_t(i)] = i % 97 == 0 ? 0.0f : rng.normal();
+  }
+  const cpu::AdamWParams k{1e-3f / 0.1f, std::sqrt(0.002f), 1.0f - 1e-3f * 0.01f, 0.9f, 0.999f,
+                           1e-8f};
+  struct State {
+    std::vector<float> p, m, v;
+  };
+  auto run = [&](cpu::KernelVariant variant, int threads) {
+    ThreadPool pool(threads);
+    ThreadPoolScope scope(&pool);
+    State s{p0, m0, v0};
+    for (int step = 0; step < 3; ++step)
+      cpu::kernels_for(variant).adamw(s.p.data(), s.m.data(), s.v.data(), g.data(), n, k);
+    return s;
+  };
+  const State want = run(cpu::KernelVariant::reference, 1);
+  EXPECT_NE(want.p, p0);
+  for (cpu::KernelVariant variant : cpu::supported_variants()) {
+    const State one = run(variant, 1), two = run(variant, 2);
+    EXPECT_EQ(one.p, two.p);
+    EXPECT_EQ(one.m, two.m);
+    EXPECT_EQ(one.v, two.v);
+    for (int64_t i = 0; i < n; ++i) {
+      const size_t j = size_t(i);
+      // A few ulps of the terms (~0.1 for m, ~0.01 for v, ~1 for p), which may cancel.
+      ASSERT_NEAR(one.m[j], want.m[j], 1e-6f * (std::abs(want.m[j]) + 0.1f)) << i;
+      ASSERT_NEAR(one.v[j], want.v[j], 1e-6f * (std::abs(want.v[j]) + 0.01f)) << i;
+      ASSERT_NEAR(one.p[j], want.p[j], 1e-6f * (std::abs(want.p[j]) + 1.0f)) << i;
+    }
+  }
+}

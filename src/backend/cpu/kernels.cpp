@@ -82,7 +82,8 @@ const CpuKernels& kernels_reference() {
                             r::packed_bf16_dot,
                             dequantize_row,
                             reference_to_f32,
-                            reference_from_f32};
+                            reference_from_f32,
+                            r::adamw};
   return t;
 }
 

@@ -59,6 +59,12 @@ struct ActQ8 {
   std::vector<int32_t> block_corr;  // [t, k/32]: the same per 32 values (packed kernels)
 };
 
+// One AdamW step's constants, the bias corrections folded in: step_size = lr / (1 − β1^t),
+// bc2_sqrt = √(1 − β2^t), decay = 1 − lr·weight_decay.
+struct AdamWParams {
+  float step_size, bc2_sqrt, decay, b1, b2, eps;
+};
+
 class PackedQ8;    // backend/cpu/packed_q8.h
 class PackedF16;   // backend/cpu/packed_f16.h
 class PackedBF16;  // backend/cpu/packed_bf16.h
@@ -140,6 +146,10 @@ struct CpuKernels {
   // dst = float(src) / dst = convert(src) for f16, bf16 (and f32: a copy).
   void (*to_f32)(DType from, const void* src, float* dst, int64_t n);
   void (*from_f32)(DType to, const float* src, void* dst, int64_t n);
+  // AdamW on n parameters in place: p ·= decay; m = b1·m + (1 − b1)·g; v = b2·v + (1 − b2)·g·g;
+  // p −= step_size·m / (√v / bc2_sqrt + eps). Elementwise, so the bits do not depend on the
+  // threads; variants compiled with FMA may fuse a multiply-add (an ulp from the reference).
+  void (*adamw)(float* p, float* m, float* v, const float* g, int64_t n, const AdamWParams& k);
 };
 
 const CpuKernels& kernels_for(KernelVariant v);

@@ -10,6 +10,7 @@ void binary(BinaryOp op, const float* a, int64_t n, const float* b, int64_t m, f
 void unary(UnaryOp op, const float* x, float* y, int64_t n);
 void unary_backward(UnaryOp op, const float* x, const float* gy, float* gx, int64_t n);
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
+void adamw(float* p, float* m, float* v, const float* g, int64_t n, const AdamWParams& k);
 void swiglu_backward(const float* gate, const float* up, const float* gout, float* ggate,
                      float* gup, int64_t n);
 void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t cols, float eps);

@@ -98,6 +98,15 @@ void swiglu_backward(const float* gate, const float* up, const float* gout, floa
   }
 }
 
+void adamw(float* p, float* m, float* v, const float* g, int64_t n, const AdamWParams& k) {
+  for (int64_t j = 0; j < n; ++j) {
+    p[j] *= k.decay;
+    m[j] = k.b1 * m[j] + (1 - k.b1) * g[j];
+    v[j] = k.b2 * v[j] + (1 - k.b2) * g[j] * g[j];
+    p[j] -= k.step_size * m[j] / (std::sqrt(v[j]) / k.bc2_sqrt + k.eps);
+  }
+}
+
 void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t cols, float eps) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;

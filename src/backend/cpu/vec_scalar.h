@@ -11,6 +11,7 @@ struct VecScalar {
   static R sub(R a, R b) { return a - b; }
   static R mul(R a, R b) { return a * b; }
   static R div(R a, R b) { return a / b; }
+  static R sqrt(R a) { return std::sqrt(a); }
   static R fma(R a, R b, R c) { return a * b + c; }
   static R max(R a, R b) { return a > b ? a : b; }
   static R min(R a, R b) { return a < b ? a : b; }
