@@ -1,6 +1,8 @@
 // Token sampling from logits, in llama.cpp's default order: repetition penalty, top-k, top-p,
-// min-p, temperature, then a seeded draw. temperature <= 0 is greedy (argmax). The candidate
-// buffer is allocated once, so sampling allocates nothing per token.
+// min-p, temperature, then a seeded draw. temperature <= 0 is greedy (argmax; ties to the lower
+// id). Top-k selects its candidates in three passes over the vocabulary (a radix select on the
+// distance below the maximum), then sorts only them. The buffers are allocated once, so sampling
+// allocates nothing per token.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +34,12 @@ class Sampler {
     float logit;
     float p;
   };
+  // Fills cand_ with the k highest logits of work_ (ties to the lower id), sorted.
+  void select_top(int64_t k);
+
   SamplerOptions opt_;
   Rng rng_;
+  std::vector<float> work_;  // the logits after the repetition penalty
   std::vector<Candidate> cand_;
 };
 

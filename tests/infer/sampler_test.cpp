@@ -81,3 +81,84 @@ TEST(Sampler, RepetitionPenaltyDiscouragesRecentTokens) {
   EXPECT_EQ(s.sample(l.data(), 3, {0, 0, 0}), 1);  // 2.0 / 2 = 1.0 < 1.5
   EXPECT_THROW(Sampler(SamplerOptions{0.8f, 40, 0.0f}), Error);
 }
+
+namespace {
+// The pipeline written the obvious way, as the sampler was before its one-pass top-k: every
+// candidate sorted (higher logit first, ties to the lower id), then the same truncations and
+// draw. The oracle for the fast selection.
+int32_t sample_by_full_sort(const SamplerOptions& o, Rng& rng, std::vector<float> l,
+                            const std::vector<int32_t>& history) {
+  const std::vector<float> raw = l;
+  const size_t from =
+      history.size() > size_t(o.repeat_last_n) ? history.size() - size_t(o.repeat_last_n) : 0;
+  for (size_t i = from; i < history.size(); ++i) {
+    float& v = l[size_t(history[i])];
+    if (v == raw[size_t(history[i])]) v = v > 0 ? v / o.repeat_penalty : v * o.repeat_penalty;
+  }
+  struct C {
+    int32_t id;
+    float logit;
+    float p;
+  };
+  std::vector<C> c;
+  for (size_t i = 0; i < l.size(); ++i) c.push_back({int32_t(i), l[i], 0});
+  std::sort(c.begin(), c.end(), [](const C& a, const C& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+  });
+  if (o.temperature <= 0) return c[0].id;
+  size_t n = o.top_k > 0 ? std::min(c.size(), size_t(o.top_k)) : c.size();
+  auto softmax = [&](float temperature) {
+    double total = 0;
+    for (size_t i = 0; i < n; ++i)
+      total += c[i].p = std::exp((c[i].logit - c[0].logit) / temperature);
+    for (size_t i = 0; i < n; ++i) c[i].p = float(c[i].p / total);
+  };
+  softmax(1.0f);
+  if (o.top_p < 1.0f) {
+    double cum = 0;
+    size_t keep = n;
+    for (size_t i = 0; i < n; ++i)
+      if ((cum += c[i].p) >= o.top_p) {
+        keep = i + 1;
+        break;
+      }
+    n = keep;
+    softmax(1.0f);
+  }
+  if (o.min_p > 0) {
+    size_t keep = 1;
+    while (keep < n && c[keep].p >= o.min_p * c[0].p) ++keep;
+    n = keep;
+  }
+  softmax(o.temperature);
+  double r = rng.uniform(), cum = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (r < (cum += c[i].p)) return c[i].id;
+  return c[n - 1].id;
+}
+}  // namespace
+
+TEST(Sampler, OnePassTopKDrawsWhatAFullSortDraws) {
+  Rng data(11);
+  for (int setting = 0; setting < 6; ++setting) {
+    SamplerOptions o;
+    o.seed = uint64_t(setting);
+    o.top_k = std::array{40, 1, 7, 0, 40, 2000}[setting];
+    o.temperature = setting == 4 ? 0.0f : 0.8f + 0.2f * float(setting);
+    o.top_p = setting == 2 ? 1.0f : 0.95f;
+    o.min_p = setting == 3 ? 0.0f : 0.05f;
+    o.repeat_penalty = setting % 2 ? 1.3f : 1.0f;
+    Sampler fast(o);
+    Rng oracle_rng(o.seed);
+    for (int row = 0; row < 200; ++row) {
+      const int64_t n = row % 3 == 0 ? 1024 : 37 + row;
+      std::vector<float> l(static_cast<size_t>(n));
+      // Logits on a coarse grid half the time: many ties, at the k-th value too.
+      for (float& v : l) v = row % 2 ? std::round(2 * data.normal()) : 3 * data.normal();
+      l[size_t(row) % l.size()] += 6;
+      const std::vector<int32_t> history = {1, 5, 5, int32_t(n - 1)};
+      ASSERT_EQ(fast.sample(l.data(), n, history), sample_by_full_sort(o, oracle_rng, l, history))
+          << "setting " << setting << " row " << row;
+    }
+  }
+}
