@@ -184,12 +184,14 @@ void BM_f16_small(benchmark::State& state, bool packed) {
   set_flops(state, 2.0 * double(rows * k * t));
 }
 
-// The fixed cost of one parallel region (decode of a small model runs hundreds per token).
+// The fixed cost of one parallel region (decode of a small model runs dozens per token), with
+// range(0) items.
 void BM_parallel_region(benchmark::State& state) {
   ThreadPoolScope scope(&pool());
-  std::vector<int64_t> sink(64);
+  const int64_t n = state.range(0);  // items: ~4 chunks per thread from 8 on
+  std::vector<int64_t> sink(static_cast<size_t>(n));
   for (auto _ : state)
-    parallel_for(64, 1, [&](int64_t lo, int64_t hi) {
+    parallel_for(n, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) sink[size_t(i)] += i;
     });
   benchmark::DoNotOptimize(sink.data());
@@ -197,7 +199,7 @@ void BM_parallel_region(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_parallel_region)->UseRealTime();
+BENCHMARK(BM_parallel_region)->Arg(2)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_f16_small, packed, true)->Arg(1)->Arg(8)->Arg(16)->UseRealTime();
 BENCHMARK_CAPTURE(BM_f16_small, rows, false)->Arg(1)->Arg(8)->Arg(16)->UseRealTime();
 BENCHMARK_CAPTURE(BM_packed_q8, q8_0, GgmlType::q8_0)

@@ -4,7 +4,8 @@
 //   A: ViT 64 px / patch 8 (dim 128, 4 blocks) + LM 256d x 4L, vocab 4096, 64 text tokens, batch 16
 //   B: the same ViT + LM 512d x 8L, vocab 8192, 128 text tokens, batch 8
 // Median step time of 8 after 2 warm-up steps; f32 and bf16 compute.
-//   build/bin/train_bench [--threads N]
+//   build/bin/train_bench [--threads N] [--profile A|B] (only that shape's bf16 steps, ~10 s,
+//   to run under perf)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,7 +26,7 @@ struct Shape_ {
   int64_t dim, layers, heads, vocab, text, batch;
 };
 
-double median_step(const Shape_& s, DType compute) {
+double median_step(const Shape_& s, DType compute, int steps = 10) {
   models::AnymalConfig c;
   c.lm = {s.vocab, s.dim, s.layers, s.heads, s.heads, s.dim * 8 / 3 / 64 * 64, 512};
   c.vit.image_size = 64;
@@ -49,7 +50,7 @@ double median_step(const Shape_& s, DType compute) {
   }
   const Tensor pixels = randn({s.batch, 3, 64, 64}, rng);
   std::vector<double> times;
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     adam.zero_grad();
     Tensor loss = m.loss(batch, pixels);
@@ -67,13 +68,22 @@ double median_step(const Shape_& s, DType compute) {
 int main(int argc, char** argv) {
   anymal::tune_allocator();
   int threads = physical_core_count();
-  for (int i = 1; i + 1 < argc; ++i)
+  const char* profile = nullptr;
+  for (int i = 1; i + 1 < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--profile")) profile = argv[i + 1];
+  }
   ThreadPool pool(threads);
   ThreadPoolScope scope(&pool);
   const Shape_ shapes[] = {
       {"A: LM 256d x 4L, vocab 4096, len 64, batch 16", 256, 4, 4, 4096, 64, 16},
       {"B: LM 512d x 8L, vocab 8192, len 128, batch 8", 512, 8, 8, 8192, 128, 8}};
+  if (profile) {
+    const Shape_& s = shapes[profile[0] == 'B' ? 1 : 0];
+    std::printf("%s, bf16: %.0f text tokens/s\n", s.name,
+                double(s.batch * s.text) / median_step(s, DType::bf16, 14));
+    return 0;
+  }
   std::printf("train_bench, %d threads: text tokens/s (median of 8 steps)\n", threads);
   std::printf("%-48s %10s %10s\n", "shape", "f32", "bf16");
   for (const Shape_& s : shapes) {
