@@ -139,6 +139,11 @@ ThreadPoolScope::~ThreadPoolScope() { tls_pool = previous_; }
 
 ThreadPool* current_thread_pool() { return tls_pool; }
 
+int64_t grain_per_thread(int64_t n) {
+  const int64_t threads = tls_pool ? tls_pool->size() : 1;
+  return std::max<int64_t>(1, (n + threads - 1) / threads);
+}
+
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (tls_pool) {
     tls_pool->run(n, grain, fn);

@@ -277,16 +277,17 @@ void BatchEngine::step() {
   for (size_t i = 0; i < seqs.size(); ++i)
     if (seqs[i].want_logits) logit_row[i] = n_rows++;
   std::vector<int32_t> sampled(seqs.size(), -1);
-  parallel_for(int64_t(seqs.size()), 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      if (logit_row[size_t(i)] < 0) continue;
-      Slot& s = *owners[size_t(i)];
-      float* row = logits_.data() + logit_row[size_t(i)] * n_vocab;
-      if (s.job.ignore_eos)
-        for (int32_t id : eog_ids_) row[id] = -std::numeric_limits<float>::infinity();
-      sampled[size_t(i)] = s.sampler->sample(row, n_vocab, s.history);
-    }
-  });
+  parallel_for(int64_t(seqs.size()), grain_per_thread(int64_t(seqs.size())),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t i = lo; i < hi; ++i) {
+                   if (logit_row[size_t(i)] < 0) continue;
+                   Slot& s = *owners[size_t(i)];
+                   float* row = logits_.data() + logit_row[size_t(i)] * n_vocab;
+                   if (s.job.ignore_eos)
+                     for (int32_t id : eog_ids_) row[id] = -std::numeric_limits<float>::infinity();
+                   sampled[size_t(i)] = s.sampler->sample(row, n_vocab, s.history);
+                 }
+               });
   for (size_t i = 0; i < seqs.size(); ++i)
     if (logit_row[i] >= 0) emit(*owners[i], sampled[i]);
 }

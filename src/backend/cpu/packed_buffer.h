@@ -33,7 +33,9 @@ void run_packed_products(std::span<const Product> products, int64_t t, Fn fn) {
   constexpr int64_t kXTile = 64;
   int64_t total = 0;
   for (const Product& p : products) total += p.w->groups();
-  parallel_for(total, 1, [&](int64_t lo, int64_t hi) {
+  // A decode step's few rows of x: a chunk per thread (a small model's matmul takes a few µs).
+  // Longer x keeps the pool's ~4 chunks per thread, for balance.
+  parallel_for(total, t <= 16 ? grain_per_thread(total) : 1, [&](int64_t lo, int64_t hi) {
     int64_t first = 0;
     for (const Product& p : products) {
       const int64_t end = first + p.w->groups();

@@ -178,10 +178,11 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
     const int64_t n_single =
         std::count_if(seqs.begin(), seqs.end(), [](const SeqInput& s) { return s.n == 1; });
     if (n_single > 1)
-      parallel_for(int64_t(seqs.size()), 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i)
-          if (seqs[size_t(i)].n == 1) attend(seqs[size_t(i)], first_row[size_t(i)]);
-      });
+      parallel_for(int64_t(seqs.size()), grain_per_thread(int64_t(seqs.size())),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t i = lo; i < hi; ++i)
+                       if (seqs[size_t(i)].n == 1) attend(seqs[size_t(i)], first_row[size_t(i)]);
+                   });
     for (size_t i = 0; i < seqs.size(); ++i)
       if (seqs[i].n > 1 || n_single == 1) attend(seqs[i], first_row[i]);
     matmul(l.wo, ws.att.data(), n, ws.xn.data(), ws.scratch);
