@@ -1,5 +1,8 @@
 #include "ops/rope.h"
 
+#include <vector>
+
+#include "backend/cpu/kernels.h"
 #include "backend/cpu/reference.h"
 #include "ops/op_util.h"
 
@@ -13,8 +16,11 @@ Tensor rope_apply(const Tensor& x, const Tensor& positions, float base, RopeMode
                   int64_t n_rot, bool inverse) {
   Tensor xf = f32c(x), y = Tensor::empty(x.shape());
   Tensor pos = contiguous_copy(positions);
-  cpu::reference::rope(xf.data<float>(), y.mutable_data<float>(), pos.data<int32_t>(), x.dim(0),
-                       x.dim(1), x.dim(2), x.dim(3), n_rot, base, mode == RopeMode::neox, inverse);
+  std::vector<double> cs(static_cast<size_t>(x.dim(1) * n_rot));
+  cpu::reference::rope_table(pos.data<int32_t>(), x.dim(1), n_rot, base, cs.data());
+  cpu::cpu_kernels().rope_apply(xf.data<float>(), y.mutable_data<float>(), cs.data(), x.dim(0),
+                                x.dim(1), x.dim(2), x.dim(3), n_rot, mode == RopeMode::neox,
+                                inverse);
   return y;
 }
 

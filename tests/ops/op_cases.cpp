@@ -67,6 +67,12 @@ const std::vector<OpCase>& op_cases() {
       {"rope_neox",
        {{1, 4, 2, 8}},
        [](auto& x) { return rope(x[0], positions(4), 500.0f, RopeMode::neox); }},
+      {"rope_norm_d64",  // whole vectors (AVX-512: 4 a head) and a partial rotation
+       {{2, 3, 2, 72}},
+       [](auto& x) { return rope(x[0], positions(3, 7), 10000.0f, RopeMode::norm, 68); }},
+      {"rope_neox_d64",
+       {{1, 3, 2, 64}},
+       [](auto& x) { return rope(x[0], positions(3, 100), 10000.0f, RopeMode::neox); }},
       {"rope_partial",
        {{1, 3, 2, 8}},
        [](auto& x) { return rope(x[0], positions(3), 10000.0f, RopeMode::neox, 4); }},

@@ -83,7 +83,8 @@ const CpuKernels& kernels_reference() {
                             dequantize_row,
                             reference_to_f32,
                             reference_from_f32,
-                            r::adamw};
+                            r::adamw,
+                            r::rope_apply};
   return t;
 }
 

@@ -150,6 +150,10 @@ struct CpuKernels {
   // p −= step_size·m / (√v / bc2_sqrt + eps). Elementwise, so the bits do not depend on the
   // threads; variants compiled with FMA may fuse a multiply-add (an ulp from the reference).
   void (*adamw)(float* p, float* m, float* v, const float* g, int64_t n, const AdamWParams& k);
+  // reference::rope_apply (x, y [B,T,H,D], y may be x; cs from reference::rope_table) in f32:
+  // cos and sin rounded to f32 once per position, then a multiply-add per element.
+  void (*rope_apply)(const float* x, float* y, const double* cs, int64_t batch, int64_t tokens,
+                     int64_t heads, int64_t dim, int64_t n_rot, bool neox, bool inverse);
 };
 
 const CpuKernels& kernels_for(KernelVariant v);

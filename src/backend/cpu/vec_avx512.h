@@ -10,6 +10,8 @@ struct VecAvx512 {
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
   static R div(R a, R b) { return _mm512_div_ps(a, b); }
   static R sqrt(R a) { return _mm512_sqrt_ps(a); }
+  // Lanes 2i and 2i+1 exchanged (RoPE's adjacent pairs).
+  static R swap_pairs(R a) { return _mm512_permute_ps(a, 0xB1); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R max(R a, R b) { return _mm512_max_ps(a, b); }
   static R min(R a, R b) { return _mm512_min_ps(a, b); }

@@ -156,9 +156,9 @@ void eval_rows_in_place(const LlamaModel& m, std::span<const SeqInput> seqs, Lla
       float* vc = s.cache->v[il].data();
       float* q = ws.q.data() + row * q_dim;
       const double* cs = ws.rope_cs.data() + row * (c.n_rot / 2) * 2;
-      cpu::reference::rope_apply(q, q, cs, 1, s.n, c.n_head, hd, c.n_rot, false, false);
-      cpu::reference::rope_apply(ws.k.data() + row * kv_dim, kc + past * kv_dim, cs, 1, s.n,
-                                 c.n_head_kv, hd, c.n_rot, false, false);
+      kern.rope_apply(q, q, cs, 1, s.n, c.n_head, hd, c.n_rot, false, false);
+      kern.rope_apply(ws.k.data() + row * kv_dim, kc + past * kv_dim, cs, 1, s.n, c.n_head_kv, hd,
+                      c.n_rot, false, false);
       std::memcpy(vc + past * kv_dim, ws.v.data() + row * kv_dim,
                   size_t(s.n * kv_dim) * sizeof(float));
       cpu::AttentionParams ap;
