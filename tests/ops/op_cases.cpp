@@ -100,8 +100,8 @@ const std::vector<OpCase>& op_cases() {
       {"attention_decode_d24_mask",  // a head width no vector divides: the plain loops
        {{1, 1, 2, 24}, {1, 21, 2, 24}, {1, 21, 2, 24}},
        [](auto& x) { return attention(x[0], x[1], x[2], false, causal_like_mask(1, 21), 0.3f); }},
-      {"attention_rows_d24",  // a tile of 16 query rows, GQA, a head width with a vector tail
-       {{1, 18, 2, 24}, {1, 18, 1, 24}, {1, 18, 1, 24}},
+      {"attention_rows_d24",  // 31 query rows: tiles of 16, 8, 4, 1; GQA; a head-width tail
+       {{1, 31, 2, 24}, {1, 31, 1, 24}, {1, 31, 1, 24}},
        [](auto& x) { return attention(x[0], x[1], x[2], true); }},
       {"attention_long",
        {{1, 150, 1, 16}, {1, 150, 1, 16}, {1, 150, 1, 16}},
