@@ -115,9 +115,14 @@ Tensor reduce_to(const Tensor& g, const Tensor& like) {
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   Tensor out = matmul_forward(a, b, trans_a, trans_b);
   return record(out, "matmul", {a, b},
-                [a = detach(a), b = detach(b), trans_a, trans_b](const Tensor& g,
+                [a = detach(a), b = detach(b), trans_a, trans_b](const Tensor& g_out,
                                                                  const std::vector<bool>& needs) {
                   Tensor ga, gb;
+                  // A bf16 product's gradients are bf16 products too: g rounded once for both
+                  // (each would otherwise round its own copy).
+                  const Tensor g = a.dtype() == DType::bf16 || b.dtype() == DType::bf16
+                                       ? contiguous(cast(g_out, DType::bf16))
+                                       : g_out;
                   if (needs[0]) {
                     ga = trans_a ? matmul(b, g, trans_b, true) : matmul(g, b, false, !trans_b);
                     ga = reduce_to(ga, a);
