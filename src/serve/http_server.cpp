@@ -63,6 +63,10 @@ HttpServer::HttpServer(BatchEngine& engine, const text::Tokenizer& tok, Metrics&
   http_->set_payload_max_length(opt_.max_body_bytes);
   http_->set_read_timeout(30);
   http_->set_write_timeout(30);
+  // Responses go out in several small writes (headers, then body or SSE chunks). With Nagle's
+  // algorithm each write after the first waits for the ACK of the one before, which a client
+  // delays up to 40 ms: measured as 40 ms stalls on about half of short requests.
+  http_->set_tcp_nodelay(true);
   routes();
 }
 

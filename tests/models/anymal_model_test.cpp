@@ -175,3 +175,42 @@ TEST(AnymalModel, AFewStepsLowerTheAnswerLoss) {
   // A batch whose image count disagrees with the pixels is an error, not a crash.
   EXPECT_THROW(model.loss(batch, randn({2, 3, 32, 32}, rng)), Error);
 }
+
+// The answer loss's gradient reaches every parameter group, right: a few elements of each
+// (ViT patch and position embeddings, a ViT block, the projector, an LM block) against central
+// differences of the loss. Guards the path pixels → tower → projector → spliced sequence → LM.
+TEST(AnymalModel, LossGradientsMatchFiniteDifferencesInEveryTower) {
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  Rng rng(3);
+  AnymalModel model(small_config(300, "mlp"), rng);
+  std::vector<MultimodalExample> batch(2);
+  batch[0] = {{298, 5, 6}, {7, 8}, {40, 41, 299}, Modality::image, {}};
+  batch[1] = {{298, 9}, {11}, {50, 299}, Modality::image, {}};
+  const Tensor pixels = randn({2, 3, 32, 32}, rng);
+  for (auto& [name, p] : model.named_parameters()) p.set_requires_grad(true);
+  autograd::backward(model.loss(batch, pixels));
+  int checked = 0;
+  for (auto& [name, p] : model.named_parameters()) {
+    if (name.rfind("clip_head", 0) == 0) continue;  // not on the answer loss's path
+    const Tensor g = p.grad();
+    if (!g.defined()) {  // the tower's last block and post-norm only feed the CLIP pooling
+      EXPECT_TRUE(name.rfind("v.blk.2.", 0) == 0 || name.rfind("v.post_ln", 0) == 0) << name;
+      continue;
+    }
+    float* w = p.mutable_data<float>();
+    for (int k = 0; k < 3; ++k) {
+      const int64_t i = int64_t(rng.below(uint64_t(p.numel())));
+      const float keep = w[i], h = 1e-2f;
+      w[i] = keep + h;
+      const double up = model.loss(batch, pixels).item();
+      w[i] = keep - h;
+      const double down = model.loss(batch, pixels).item();
+      w[i] = keep;
+      const double numeric = (up - down) / (2 * h), analytic = g.data<float>()[i];
+      EXPECT_NEAR(analytic, numeric, 2e-3 + 3e-2 * std::abs(numeric)) << name << "[" << i << "]";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 60);
+}
