@@ -5,7 +5,8 @@
 //      examples/ photos in turn): errors, requests/s, p50/p99 latency, server peak RSS.
 //   2. Continuous batching: total generated tokens/s of 8 concurrent streams vs 1 stream
 //      (ignore_eos, fixed max_tokens, so every request generates the same amount).
-// ANYMAL_THREADS=N sets the server's --threads (default 2; the client shares the cores).
+// ANYMAL_THREADS=N sets the server's --threads (default: serve's, physical cores - 1; the client
+// shares the cores).
 // Usage: node scripts/serve_load.mjs [build/bin/anymal] [--clients 64] [--requests 20]
 //        [--slots 8] [--tokens 96]; extra server flags after `--`.
 import { readFileSync, readdirSync } from 'node:fs';

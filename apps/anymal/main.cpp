@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   cli::GlobalOptions global;
   std::string log_level = "info";
-  app.add_option("--threads", global.threads, "worker threads (default: physical cores)")
+  app.add_option("--threads", global.threads,
+                 "worker threads (default: physical cores; serve leaves one to its HTTP threads)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));

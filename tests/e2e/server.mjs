@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 export async function startServer(extraArgs = []) {
   const bin = process.env.ANYMAL_BIN;
   if (!bin) throw new Error('ANYMAL_BIN is not set: run through tests/e2e/run.sh');
-  const threads = process.env.ANYMAL_THREADS || '2';
-  const proc = spawn(bin, ['--threads', threads, 'serve', '--port', '0', ...extraArgs], {
+  // ANYMAL_THREADS=N: the server's --threads; unset, its default (one core left to HTTP).
+  const threads = process.env.ANYMAL_THREADS ? ['--threads', process.env.ANYMAL_THREADS] : [];
+  const proc = spawn(bin, [...threads, 'serve', '--port', '0', ...extraArgs], {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let log = '';
