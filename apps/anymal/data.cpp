@@ -6,7 +6,8 @@
 // DIR/SPLIT.speech.jsonl, the image scenes with their questions spoken (image + audio, the
 // words in "transcript"; the same scenes as the image split of that seed). Combined:
 // DIR/SPLIT.combined.jsonl, image + motion + a spoken question about one of them. Motion:
-// DIR/SPLIT.motion.jsonl with `imu` (CSVs under DIR/imu/, after <imu>). Deterministic for a
+// DIR/SPLIT.motion.jsonl with `imu` (CSVs under DIR/imu/, after <imu>). --questions N adds
+// follow-up turns about each image scene (the first turn is unchanged). Deterministic for a
 // given seed; the JSONL is written last and atomically, so a killed run leaves no index that
 // points at missing files.
 #include <cstdio>
@@ -32,6 +33,7 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
     int64_t n = 1000;
     uint64_t seed = 1;
     int size = 96;
+    int questions = 1;
     std::string modality = "image";
   };
   auto a = std::make_shared<Args>();
@@ -42,6 +44,11 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
   synth->add_option("--split", a->split, "train, val or test")
       ->check(CLI::IsMember({"train", "val", "test"}));
   synth->add_option("--size", a->size, "image side in pixels (80..256)");
+  synth
+      ->add_option("--questions", a->questions,
+                   "image: questions per scene, the first of its task and up to N-1 follow-up "
+                   "turns about the same scene (colour, position, count, existence); default 1")
+      ->check(CLI::Range(1, 16));
   synth
       ->add_option("--modality", a->modality,
                    "image (default), sound, motion, or speech (the image questions spoken, "
@@ -68,7 +75,7 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
         std::snprintf(id, sizeof id, "%s_%06lld", a->split.c_str(), static_cast<long long>(i));
         nlohmann::json j;
         if (a->modality == "image") {
-          const data::SynthSample s = data::synth_sample(a->seed, split, i, a->size);
+          const data::SynthSample s = data::synth_sample(a->seed, split, i, a->size, a->questions);
           const std::string image = std::string("images/") + id + ".png";
           save_png((fs::path(a->out) / image).string(), s.image);
           j = {{"id", id},
@@ -76,6 +83,10 @@ Runner add_data_command(CLI::App& app, const GlobalOptions&) {
                {"task", s.task},
                {"heldout", s.heldout},
                {"conversations", conversation("<image>", s.question, s.answer)}};
+          for (const auto& [q, ans] : s.follow_ups) {
+            j["conversations"].push_back({{"from", "human"}, {"value", q}});
+            j["conversations"].push_back({{"from", "gpt"}, {"value", ans}});
+          }
         } else if (a->modality == "speech") {
           // The scene's image and its question spoken; the text question is the transcript.
           const data::SpokenSample s = data::synth_spoken_sample(a->seed, split, i, a->size);

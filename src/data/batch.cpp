@@ -39,6 +39,18 @@ models::MultimodalExample multimodal_example(const text::Tokenizer& tok, const E
   if (p.pieces.size() > 1) m.after = p.pieces[1];
   for (size_t k = 1; k < ex.inputs.size(); ++k) m.more.push_back({ex.inputs[k], p.pieces[k + 1]});
   m.answer = answer_tokens(tok, " " + ex.answer);
+  // Follow-ups continue the conversation as `chat` does: each question is context, each reply
+  // (EOS included) a target. One pass over the input then teaches several answers.
+  if (!ex.follow_ups.empty()) m.target.assign(m.answer.size(), 1);
+  for (const auto& [q, a] : ex.follow_ups) {
+    const std::vector<int32_t> turn =
+        tok.encode(models::format_user_turn(models::ChatTemplate::llava, q, false), false, true);
+    const std::vector<int32_t> reply = answer_tokens(tok, " " + a);
+    m.answer.insert(m.answer.end(), turn.begin(), turn.end());
+    m.target.insert(m.target.end(), turn.size(), 0);
+    m.answer.insert(m.answer.end(), reply.begin(), reply.end());
+    m.target.insert(m.target.end(), reply.size(), 1);
+  }
   return m;
 }
 

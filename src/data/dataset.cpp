@@ -68,14 +68,27 @@ std::string parse_line(const std::string& line, const fs::path& base,
   ex.task = j.value("task", "");
   ex.heldout = j.value("heldout", false);
   if (!known_tasks.empty() && !known_tasks.count(ex.task)) return "unknown task";
+  std::string pending;  // a later question waiting for its answer
   for (const auto& turn : j["conversations"]) {
     if (!turn.is_object() || !turn.contains("value") || !turn["value"].is_string())
       return "bad conversation turn";
-    const std::string from = turn.value("from", "");
-    if (from == "human" && ex.question.empty()) ex.question = turn["value"].get<std::string>();
-    if (from == "gpt" && ex.answer.empty() && !ex.question.empty())
-      ex.answer = turn["value"].get<std::string>();
+    const std::string from = turn.value("from", ""), value = turn["value"].get<std::string>();
+    if (from == "human" && ex.question.empty()) {
+      ex.question = value;
+    } else if (from == "gpt" && ex.answer.empty() && !ex.question.empty()) {
+      ex.answer = value;
+    } else if (from == "human" && !ex.answer.empty()) {
+      pending = trim(value);
+    } else if (from == "gpt" && !pending.empty()) {
+      ex.follow_ups.emplace_back(pending, trim(value));
+      pending.clear();
+    }
   }
+  for (const auto& [q, a] : ex.follow_ups)
+    for (models::Modality m :
+         {models::Modality::image, models::Modality::audio, models::Modality::imu})
+      if (q.find(models::modality_marker(m)) != std::string::npos || a.empty())
+        return "bad follow-up turn (empty, or an input marker after the first)";
   // Inputs: the key that names each file and the marker that places it, in marker order.
   std::vector<std::pair<size_t, models::Modality>> order;
   for (models::Modality m :

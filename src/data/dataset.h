@@ -22,6 +22,8 @@ namespace anymal::data {
 
 struct Example {
   std::string id, task, question, answer;
+  // Later turns of the conversation about the same inputs: (question, answer), text only.
+  std::vector<std::pair<std::string, std::string>> follow_ups;
   std::string image, audio, imu;         // resolved paths ("" when absent)
   std::vector<models::Modality> inputs;  // those present, in the order their markers stood
   std::string transcript;  // what a spoken question says ("transcript"), for contrastive stages

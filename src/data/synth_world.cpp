@@ -194,7 +194,43 @@ const std::vector<std::pair<std::string, std::string>>& heldout_pairs() {
   return v;
 }
 
-SynthSample synth_sample(uint64_t seed, Split split, int64_t index, int image_size) {
+// Questions about a finished scene, as the colour / position / count / exists tasks phrase
+// them, in random order without the one already asked.
+std::vector<std::pair<std::string, std::string>> follow_ups(const std::vector<SceneObject>& objs,
+                                                            const std::string& asked, int n,
+                                                            Rng& rng) {
+  std::vector<std::pair<std::string, std::string>> all;
+  std::map<std::string, int> count;
+  for (const SceneObject& o : objs)
+    if (o.cell >= 0) ++count[o.cls];
+  for (const SceneObject& o : objs) {
+    if (o.cell < 0 || count[o.cls] != 1) continue;  // one of its kind: "the cup" is unambiguous
+    if (!o.colour.empty()) all.emplace_back("What colour is the " + o.cls + "?", o.colour);
+    all.emplace_back("Where is the " + o.cls + "?", kPositions[o.cell]);
+  }
+  std::vector<std::string> pool = colourable_classes();
+  for (const auto& c : produce_classes()) pool.push_back(c);
+  for (const auto& [cls, k] : count)
+    if (std::find(pool.begin(), pool.end(), cls) != pool.end())
+      all.emplace_back("How many " + plural(cls) + " are there?", std::to_string(k));
+  pool.push_back("tree");
+  pool.push_back("butterfly");
+  for (int yes = 0; yes < 2; ++yes) {  // one class present, one absent
+    std::vector<std::string> c;
+    for (const auto& k : pool)
+      if ((count.count(k) > 0) == (yes == 1)) c.push_back(k);
+    if (!c.empty()) {
+      const std::string& k = c[rng.below(c.size())];
+      all.emplace_back("Is there " + article(k) + " " + k + " in the picture?", yes ? "yes" : "no");
+    }
+  }
+  std::erase_if(all, [&](const auto& qa) { return qa.first == asked; });
+  for (size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[rng.below(i)]);
+  if (int(all.size()) > n) all.resize(size_t(n));
+  return all;
+}
+
+SynthSample synth_sample(uint64_t seed, Split split, int64_t index, int image_size, int questions) {
   if (image_size < 80 || image_size > 256)
     throw_error(ErrorKind::invalid_input,
                 "image size " + std::to_string(image_size) + " is outside 80..256");
@@ -286,6 +322,10 @@ SynthSample synth_sample(uint64_t seed, Split split, int64_t index, int image_si
   }
   for (const SceneObject& o : b.objects()) s.heldout = s.heldout || is_heldout(o.colour, o.cls);
   s.image = render(b.objects(), bg, image_size, rng);
+  if (questions > 1) {  // a stream of their own: the rest of the sample stays as it was
+    Rng more(rng.below(~0ull) ^ 0x6A09E667F3BCC908ull);
+    s.follow_ups = follow_ups(b.objects(), s.question, questions - 1, more);
+  }
   return s;
 }
 

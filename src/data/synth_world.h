@@ -24,11 +24,16 @@ const std::vector<std::pair<std::string, std::string>>& heldout_pairs();  // (co
 
 struct SynthSample {
   std::string task, question, answer;
+  // More questions about the same scene with their answers (colour, position, count,
+  // existence; phrased as those tasks are), when asked for: one image teaches several answers.
+  std::vector<std::pair<std::string, std::string>> follow_ups;
   Image image;
   bool heldout = false;  // shows a held-out (colour, class) pair
 };
 
-// image_size: 80..256 (text objects need the width).
-SynthSample synth_sample(uint64_t seed, Split split, int64_t index, int image_size = 96);
+// image_size: 80..256 (text objects need the width). questions: 1 + the follow-ups wanted
+// (fewer when the scene has fewer to ask); the scene and first question do not depend on it.
+SynthSample synth_sample(uint64_t seed, Split split, int64_t index, int image_size = 96,
+                         int questions = 1);
 
 }  // namespace anymal::data

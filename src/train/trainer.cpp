@@ -133,8 +133,8 @@ int64_t count_targets(const StageConfig& st, const text::Tokenizer& tok,
   int64_t n = 0;
   for (const auto* ex : batch)
     n += st.kind == "clip"   ? 1
-         : st.kind == "text" ? int64_t(data::text_example(tok, *ex).answer.size())
-                             : int64_t(data::multimodal_example(tok, *ex).answer.size());
+         : st.kind == "text" ? data::text_example(tok, *ex).n_targets()
+                             : data::multimodal_example(tok, *ex).n_targets();
   return n;
 }
 
@@ -167,6 +167,26 @@ Tensor batch_loss(const models::AnymalModel& m, const StageConfig& st, const tex
   models::MediaBatch media;
   if (st.kind == "multimodal") media = data::load_media(batch, c);
   return m.loss(exs, media);
+}
+
+// Follow-up turns beyond the model's context are dropped, last first (the first question and
+// answer stay whole: check_context refuses those that do not fit). Returns the examples cut.
+int64_t fit_follow_ups(const models::AnymalModel& m, const text::Tokenizer& tok,
+                       std::vector<data::Example>& examples) {
+  const int64_t ctx = m.config().lm.ctx;
+  int64_t cut = 0;
+  for (data::Example& ex : examples) {
+    if (ex.follow_ups.empty() || ex.inputs.empty()) continue;
+    bool trimmed = false;
+    for (;;) {
+      const models::MultimodalExample e = data::multimodal_example(tok, ex);
+      if (ex.follow_ups.empty() || m.prefix_length(e) + int64_t(e.answer.size()) <= ctx) break;
+      ex.follow_ups.pop_back();
+      trimmed = true;
+    }
+    cut += trimmed;
+  }
+  return cut;
 }
 
 // An input and question the exported model could not take at inference is refused before the
@@ -293,6 +313,9 @@ void run_recipe(const RecipeConfig& r, const std::string& dir, const TrainOption
     if (!r.init_vision.empty()) load_vision_tower(model, *models::open_model_file(r.init_vision));
   }
   const nlohmann::json config_json = mc.to_json();
+  if (const int64_t cut = fit_follow_ups(model, *tok, train); cut > 0)
+    log_info("%lld conversations lose follow-up turns beyond the context (%lld positions)",
+             (long long)cut, (long long)mc.lm.ctx);
 
   int64_t start_stage = 0, start_step = 0;
   if (opt.resume) {

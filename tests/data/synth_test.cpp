@@ -71,3 +71,49 @@ TEST(SynthWorld, PngRoundTripAndBadArguments) {
   EXPECT_THROW(synth_sample(1, Split::train, 0, 32), Error);
   EXPECT_THROW(split_from_name("dev"), Error);
 }
+
+// Follow-up questions about a scene: the first turn and the image are those of a one-question
+// sample, the follow-ups are distinct, phrased as their tasks, and agree with the first answer
+// where both speak of the same class.
+TEST(SynthWorld, FollowUpsAskMoreOfTheSameSceneAndAgreeWithIt) {
+  int total = 0;
+  for (int64_t i = 0; i < 240; ++i) {
+    const SynthSample one = synth_sample(4, Split::train, i, 80);
+    const SynthSample many = synth_sample(4, Split::train, i, 80, 6);
+    EXPECT_TRUE(one.follow_ups.empty());
+    ASSERT_EQ(many.image.rgb, one.image.rgb) << i;
+    EXPECT_EQ(many.question, one.question);
+    EXPECT_EQ(many.answer, one.answer);
+    EXPECT_EQ(synth_sample(4, Split::train, i, 80, 6).follow_ups, many.follow_ups);
+    EXPECT_LE(many.follow_ups.size(), 5u);
+    std::set<std::string> asked = {many.question};
+    for (const auto& [q, a] : many.follow_ups) {
+      EXPECT_TRUE(asked.insert(q).second) << "asked twice: " << q;
+      if (q.rfind("Where is the ", 0) == 0)
+        EXPECT_TRUE(a == "top left" || a == "top right" || a == "bottom left" ||
+                    a == "bottom right")
+            << a;
+      if (q.rfind("Is there ", 0) == 0) EXPECT_TRUE(a == "yes" || a == "no") << a;
+      if (q.rfind("How many ", 0) == 0) EXPECT_TRUE(a >= "1" && a <= "4") << a;
+      // "Is there a cup?" -> no: then nothing else may be asked about cups; "How many cups?"
+      // -> n: then "Is there a cup?" is answered yes.
+      auto names = [&](const std::string& text, const std::string& cls) {
+        return text.find(" " + cls + " ") != std::string::npos ||
+               text.find(" " + cls + "?") != std::string::npos ||
+               text.find(" " + plural(cls) + " ") != std::string::npos;
+      };
+      if (many.task == "exists" && many.answer == "no") {
+        const size_t at = many.question.find(' ', 9) + 1;
+        const std::string cls = many.question.substr(at, many.question.find(' ', at) - at);
+        EXPECT_FALSE(names(q, cls)) << many.question << " -> no, then: " << q;
+      }
+      if (many.task == "count" && q.rfind("Is there ", 0) == 0) {
+        const size_t at = q.find(' ', 9) + 1;
+        const std::string cls = q.substr(at, q.find(' ', at) - at);
+        if (names(many.question, cls)) EXPECT_EQ(a, "yes") << many.question << " then " << q;
+      }
+    }
+    total += int(many.follow_ups.size());
+  }
+  EXPECT_GT(total, 240 * 3);  // most scenes have several things to ask about
+}

@@ -214,3 +214,32 @@ TEST(AnymalModel, LossGradientsMatchFiniteDifferencesInEveryTower) {
   }
   EXPECT_GT(checked, 60);
 }
+
+// A follow-up turn's question tokens are context: the loss is the mean cross-entropy over the
+// target tokens alone, as computed from the logits by hand.
+TEST(AnymalModel, OnlyTargetTokensEnterTheLoss) {
+  ThreadPool pool(2);
+  ThreadPoolScope scope(&pool);
+  Rng rng(5);
+  AnymalModel model(small_config(300, "mlp"), rng);
+  MultimodalExample ex{{298, 5}, {7}, {40, 299, 12, 13, 41, 299}, Modality::image, {}};
+  ex.target = {1, 1, 0, 0, 1, 1};
+  const Tensor pixels = randn({1, 3, 32, 32}, rng);
+  const float loss = model.loss({ex}, pixels).item();
+  const Tensor logits = model.logits(ex, pixels);  // [1, T, V]
+  const int64_t V = logits.dim(2), prefix = model.prefix_length(ex);
+  double sum = 0;
+  int n = 0;
+  for (size_t k = 0; k < ex.answer.size(); ++k) {
+    if (!ex.target[k]) continue;
+    const float* row = logits.data<float>() + (prefix - 1 + int64_t(k)) * V;
+    double mx = row[0], z = 0;
+    for (int64_t i = 1; i < V; ++i) mx = std::max(mx, double(row[i]));
+    for (int64_t i = 0; i < V; ++i) z += std::exp(double(row[i]) - mx);
+    sum += mx + std::log(z) - row[ex.answer[k]];
+    ++n;
+  }
+  EXPECT_NEAR(loss, sum / n, 1e-4);
+  ex.target.clear();  // all targets: a different mean
+  EXPECT_GT(std::abs(model.loss({ex}, pixels).item() - loss), 1e-3);
+}

@@ -12,14 +12,18 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "data/batch.h"
 #include "data/dataset.h"
 #include "data/synth_world.h"
+#include "formats/gguf_writer.h"
 #include "formats/image.h"
 #include "models/anymal/vision.h"
 #include "models/encoders/vit.h"
 #include "models/hf/hf_model.h"
 #include "models/llm/llama_forward.h"
 #include "temp_dir.h"
+#include "text/bpe_trainer.h"
+#include "text/tokenizer.h"
 #include "train/checkpoint.h"
 #include "train/init_weights.h"
 #include "train/trainer.h"
@@ -141,6 +145,49 @@ TEST(Dataset, BadLinesAreCountedAndTooManyAreAnError) {
     EXPECT_NE(m.find("non-UTF-8 text"), std::string::npos) << m;
   }
   EXPECT_THROW(data::read_llava_jsonl(tmp.str("train.jsonl"), {"nosuchtask"}, report), Error);
+}
+
+// Later turns of a conversation are follow-ups about the same image: read in order, and in the
+// training example their replies (EOS included) are the targets, their questions context.
+TEST(Dataset, FollowUpTurnsAreReadAndOnlyTheirRepliesAreTargets) {
+  TempDir tmp("dataset");
+  write_dataset(tmp.str(), 1);
+  nlohmann::json j = nlohmann::json::parse(read_bytes(tmp.str("train.jsonl")));
+  for (const char* turn : {"Where is the cup?", "top left", "Is there a key in the picture?", "no"})
+    j["conversations"].push_back(
+        {{"from", j["conversations"].size() % 2 ? "gpt" : "human"}, {"value", turn}});
+  nlohmann::json bad = j;
+  bad["conversations"][2]["value"] = "<image>\nAnd this one?";
+  std::string lines;
+  for (int i = 0; i < 100; ++i) lines += j.dump() + "\n";
+  write_file_atomic(tmp.str("more.jsonl"), lines + bad.dump() + "\n");
+  data::DatasetReport report;
+  const std::vector<data::Example> exs = data::read_llava_jsonl(tmp.str("more.jsonl"), {}, report);
+  ASSERT_EQ(exs.size(), 100u);
+  EXPECT_EQ(report.skipped_total(), 1);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"Where is the cup?", "top left"}, {"Is there a key in the picture?", "no"}};
+  EXPECT_EQ(exs[0].follow_ups, want);
+
+  const text::BpeVocab v = text::train_bpe(
+      {"USER: Where is the cup? ASSISTANT: top left", "Is there a key in the picture? no"}, 300);
+  GgufWriter w;
+  v.write_gguf(w);
+  auto tok = text::Tokenizer::from_gguf(*w.to_memory("bpe"));
+  const models::MultimodalExample m = data::multimodal_example(*tok, exs[0]);
+  ASSERT_EQ(m.target.size(), m.answer.size());
+  std::vector<int32_t> learnt;
+  for (size_t k = 0; k < m.answer.size(); ++k)
+    if (m.is_target(k)) learnt.push_back(m.answer[k]);
+  std::vector<int32_t> replies;
+  for (const std::string& a : {" " + exs[0].answer, std::string(" top left"), std::string(" no")}) {
+    for (int32_t t : tok->encode(a, false)) replies.push_back(t);
+    replies.push_back(tok->eos());
+  }
+  EXPECT_EQ(learnt, replies);
+  EXPECT_EQ(m.n_targets(), int64_t(replies.size()));
+  EXPECT_NE(tok->decode(m.answer).find("USER: Where is the cup? ASSISTANT: top left"),
+            std::string::npos);
 }
 
 // Stopped mid-stage (between checkpoints) and at a stage's end, resumed, the final checkpoint

@@ -96,6 +96,11 @@ std::vector<Modality> MultimodalExample::inputs() const {
   return out;
 }
 
+int64_t MultimodalExample::n_targets() const {
+  if (target.empty()) return int64_t(answer.size());
+  return int64_t(std::count(target.begin(), target.end(), uint8_t{1}));
+}
+
 int64_t MultimodalExample::n_text() const {
   int64_t n = int64_t(before.size() + after.size());
   for (const MediaText& m : more) n += int64_t(m.text.size());
@@ -206,7 +211,8 @@ Tensor AnymalModel::loss(const std::vector<MultimodalExample>& batch,
     const int64_t prefix = prefix_length(ex);
     for (int64_t t = 0; t < T; ++t) {
       const int64_t k = t + 1 - prefix;  // answer index this position predicts
-      targets.push_back(k >= 0 && k < int64_t(ex.answer.size()) ? ex.answer[size_t(k)] : -100);
+      const bool learn = k >= 0 && k < int64_t(ex.answer.size()) && ex.is_target(size_t(k));
+      targets.push_back(learn ? ex.answer[size_t(k)] : -100);
     }
   }
   Tensor h = rows.size() == 1 ? rows[0] : ops::concat(rows, 0);

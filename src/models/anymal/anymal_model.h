@@ -41,6 +41,11 @@ struct MultimodalExample {
     std::vector<int32_t> text;
   };
   std::vector<MediaText> more;
+  // Which answer tokens are targets (empty: all). Follow-up turns about the same input sit in
+  // `answer` (reply EOS, next question, reply EOS, ...): the questions are context, not targets.
+  std::vector<uint8_t> target;
+  bool is_target(size_t k) const { return target.empty() || target[k] != 0; }
+  int64_t n_targets() const;
   std::vector<Modality> inputs() const;  // media (unless none), then more's, in order
   int64_t n_text() const;                // tokens before the answer
 };
