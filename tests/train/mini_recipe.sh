@@ -40,12 +40,18 @@ done
 echo "killed and resumed $resumes times: $final, model.gguf, mmproj.gguf identical"
 
 "$anymal" eval -m "$tmp/a" --data "$tmp/data/test.jsonl" --json "$tmp/eval.json"
+# A checkpoint evaluates as it is (exported in f32 on the fly): the export's scores, give or
+# take what f16 rounding changes.
+"$anymal" eval -m "$tmp/a/$final" --data "$tmp/data/test.jsonl" --json "$tmp/eval_ckpt.json" \
+  > /dev/null 2> "$tmp/eval_ckpt.log" || fail "eval of a checkpoint: $(cat "$tmp/eval_ckpt.log")"
 # Chance: a uniform guess among each closed task's answers (yes/no, 4 positions, 1-4 objects,
 # 10 colours, 5 species, 8 dishes, 12 sign words, 9 translations). Training is deterministic on a
 # given machine and thread count, so this is a fixed result, not a flaky one.
-/usr/bin/python3 - "$tmp/eval.json" <<'PY'
+/usr/bin/python3 - "$tmp/eval.json" "$tmp/eval_ckpt.json" <<'PY'
 import json, sys
 acc = json.load(open(sys.argv[1]))
+ckpt = json.load(open(sys.argv[2]))
+assert abs(ckpt["overall"] - acc["overall"]) < 0.03, f"checkpoint {ckpt['overall']} vs export {acc['overall']}"
 chance = {"exists": 1/2, "position": 1/4, "count": 1/4, "color": 1/10, "species": 1/5,
           "cook": 1/8, "ocr": 1/12, "translate": 1/9}
 got = sum(acc[t] for t in chance) / len(chance)
