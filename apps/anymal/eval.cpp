@@ -12,7 +12,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "formats/gguf.h"
-#include "models/anymal/export.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/trainer.h"
@@ -34,18 +33,11 @@ bool is_checkpoint(const std::string& path) {
 struct ExportedCheckpoint {
   fs::path dir;
   explicit ExportedCheckpoint(const std::string& checkpoint) {
-    const fs::path tok = fs::path(checkpoint).parent_path() / "tokenizer.gguf";
-    if (!fs::exists(tok))
-      throw_error(ErrorKind::invalid_input,
-                  "no tokenizer.gguf beside " + checkpoint + " (a checkpoint of a run directory)");
-    auto model = train::load_trained_model(checkpoint);
     std::string pattern = (fs::temp_directory_path() / "anymal-eval-XXXXXX").string();
     if (!mkdtemp(pattern.data()))
       throw_error(ErrorKind::io, "cannot create a temporary directory for " + checkpoint);
     dir = pattern;
-    models::export_mmproj(*model, (dir / "mmproj.gguf").string(), GgmlType::f32);
-    models::export_language_model(*model, *GgufFile::open(tok.string()),
-                                  (dir / "model.gguf").string(), GgmlType::f32);
+    train::export_checkpoint(checkpoint, dir.string(), GgmlType::f32);
   }
   ~ExportedCheckpoint() {
     std::error_code ec;

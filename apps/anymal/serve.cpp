@@ -85,7 +85,8 @@ Runner add_serve_command(CLI::App& app, const GlobalOptions& global) {
     // The HTTP threads (one per connection) parse requests and write the streams. With every
     // core decoding, the one they preempt holds up each parallel region of a step until it runs
     // again. Unless --threads says otherwise, decoding leaves them a core: on the 2-core VM with
-    // the load client beside it, one stream 5.6k -> 7.1k tokens/s, eight 11.2k -> 17.5k.
+    // the load client beside it, one stream 4.9-5.0k -> 5.9k tokens/s, eight 9.6-10.3k
+    // -> 13.4-14.1k.
     std::optional<ThreadPool> decode_pool;
     ThreadPool* pool = current_thread_pool();
     if (global.threads == 0 && physical_core_count() > 1) {

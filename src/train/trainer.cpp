@@ -548,4 +548,16 @@ std::unique_ptr<models::AnymalModel> load_trained_model(const std::string& check
   return model;
 }
 
+void export_checkpoint(const std::string& checkpoint, const std::string& out_dir, GgmlType type) {
+  const fs::path tok = fs::path(checkpoint).parent_path() / "tokenizer.gguf";
+  if (!fs::exists(tok))
+    throw_error(ErrorKind::invalid_input, "no tokenizer.gguf beside " + checkpoint +
+                                              " (a checkpoint is read with its run directory)");
+  auto model = load_trained_model(checkpoint);
+  fs::create_directories(out_dir);
+  models::export_mmproj(*model, (fs::path(out_dir) / "mmproj.gguf").string(), type);
+  models::export_language_model(*model, *GgufFile::open(tok.string()),
+                                (fs::path(out_dir) / "model.gguf").string(), type);
+}
+
 }  // namespace anymal::train

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "core/ggml_types.h"
 #include "train/comm.h"
 #include "train/recipe.h"
 #include "train/sharded_adamw.h"
@@ -45,5 +46,10 @@ void run_recipe(const RecipeConfig& recipe, const std::string& run_dir, const Tr
 
 // The model a checkpoint holds (config, adapters and weights), for export and evaluation.
 std::unique_ptr<models::AnymalModel> load_trained_model(const std::string& checkpoint);
+
+// A checkpoint's model as out_dir/model.gguf (llama, the run's tokenizer.gguf beside the
+// checkpoint, LoRA merged) and out_dir/mmproj.gguf (clip), weights in `type`; out_dir is
+// created once the checkpoint and its tokenizer are found.
+void export_checkpoint(const std::string& checkpoint, const std::string& out_dir, GgmlType type);
 
 }  // namespace anymal::train
